@@ -1,0 +1,13 @@
+"""mmibs: Intra-Batch Supervision for panoptic segmentation on high-resolution images.
+
+Importing the package (``custom_imports=dict(imports=['mmibs'])`` in a config) registers its
+datasets, transforms, models and metrics in mmdet's registries and makes mmengine load local
+checkpoints with torch's safe loader plus the few types mmengine checkpoints contain.
+"""
+from . import datasets, evaluation, models, utils  # noqa: F401  (registration)
+from .engine import register_safe_checkpoint_loader
+from .version import __version__
+
+register_safe_checkpoint_loader()
+
+__all__ = ['__version__']

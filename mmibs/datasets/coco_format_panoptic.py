@@ -1,0 +1,174 @@
+"""COCO-panoptic-format dataset with explicit, things-first metainfo.
+
+mmdet's ``CocoPanopticDataset`` maps JSON categories to labels with
+``coco.get_cat_ids(cat_names=classes)``, which returns ids in the *JSON* order rather than
+the order of ``classes``. Cityscapes' panoptic JSON lists stuff first, so every label comes
+out shifted. :class:`CocoFormatPanopticDataset` maps categories **by name** onto the
+metainfo order, requires that order to be things first (``classes == thing_classes +
+stuff_classes``), and checks the ``isthing`` flags against it.
+
+Each data info keeps what the later stages need:
+
+* ``img_path``, ``seg_map_path`` (from the annotation's own ``file_name``), ``img_id``,
+  ``height``, ``width``;
+* ``segments_info``: ``id``, ``category`` (contiguous label), ``is_thing`` (False for crowd
+  things, as in mmdet), ``iscrowd``, ``bbox`` (x1, y1, x2, y2), ``area``;
+* ``instances``: one per non-crowd thing segment, aligned with the ``gt_masks`` that
+  :class:`~mmibs.datasets.transforms.LoadPanopticAnnotationsChecked` builds (crowd things stay
+  in ``segments_info`` only, where they become crowd regions of the semantic map), as in mmdet.
+"""
+import json
+import os.path as osp
+from typing import Dict, List, Sequence
+
+from mmdet.datasets import CocoPanopticDataset
+from mmdet.registry import DATASETS
+from mmengine.fileio import get_local_path
+from mmengine.logging import print_log
+
+
+class PanopticAnnotationError(ValueError):
+    """Raised for a panoptic annotation file or PNG that does not follow the COCO format."""
+
+
+@DATASETS.register_module()
+class CocoFormatPanopticDataset(CocoPanopticDataset):
+    """Panoptic dataset in COCO panoptic format whose labels follow the metainfo, things first.
+
+    ``metainfo`` (or the subclass' ``METAINFO``) must hold ``thing_classes``, ``stuff_classes``
+    and ``classes = thing_classes + stuff_classes``; names must match the ``name`` of the JSON
+    categories. Every category used by a segment must be one of these classes.
+
+    Args:
+        ann_file (str): Path of the COCO panoptic JSON.
+        data_prefix (dict): ``img`` (image folder) and ``seg`` (panoptic PNG folder).
+        **kwargs: Passed to :class:`mmdet.datasets.CocoPanopticDataset`.
+    """
+
+    METAINFO = dict(classes=(), thing_classes=(), stuff_classes=(), palette=[])
+
+    def load_data_list(self) -> List[dict]:
+        """Load the JSON and return one data info per image, in the JSON's image order."""
+        self._check_metainfo()
+        raw = self._read_json()
+        label_of_category = self._map_categories(raw['categories'])
+        annotations = {}
+        for ann in raw['annotations']:
+            if ann['image_id'] in annotations:
+                raise PanopticAnnotationError(
+                    f'{self.ann_file}: image_id {ann["image_id"]!r} has two annotations')
+            annotations[ann['image_id']] = ann
+
+        self.num_empty_segments = 0
+        data_list = []
+        for img_info in raw['images']:
+            ann = annotations.pop(img_info['id'], None)
+            if ann is None:
+                raise PanopticAnnotationError(
+                    f'{self.ann_file}: image {img_info["file_name"]!r} (id {img_info["id"]!r}) '
+                    'has no entry in "annotations"')
+            data_list.append(self._parse_image(img_info, ann, label_of_category))
+        if annotations:
+            raise PanopticAnnotationError(
+                f'{self.ann_file}: annotations for unknown image ids '
+                f'{sorted(map(str, annotations))[:5]}')
+        if self.num_empty_segments:
+            print_log(
+                f'{self.ann_file}: skipped {self.num_empty_segments} segments with zero area',
+                logger='current')
+        return data_list
+
+    def _check_metainfo(self) -> None:
+        """Require ``classes == thing_classes + stuff_classes`` (things first)."""
+        things = tuple(self.metainfo.get('thing_classes', ()))
+        stuff = tuple(self.metainfo.get('stuff_classes', ()))
+        classes = tuple(self.metainfo.get('classes', ()))
+        if not classes or classes != things + stuff:
+            raise ValueError(
+                f'{type(self).__name__}: metainfo "classes" must equal thing_classes + '
+                f'stuff_classes (things first); got classes={classes}, '
+                f'thing_classes={things}, stuff_classes={stuff}')
+
+    def _read_json(self) -> dict:
+        """Read the annotation file, turning I/O and format problems into clear errors."""
+        if not self.ann_file:
+            raise FileNotFoundError(f'{type(self).__name__}: ann_file is not set')
+        try:
+            with get_local_path(self.ann_file, backend_args=self.backend_args) as local_path:
+                with open(local_path, encoding='utf-8') as f:
+                    raw = json.load(f)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(
+                f'{type(self).__name__}: annotation file {self.ann_file!r} not found '
+                f'(data_root={self.data_root!r}); generate or convert the dataset first, '
+                'see docs/datasets.md') from e
+        except json.JSONDecodeError as e:
+            raise PanopticAnnotationError(
+                f'{self.ann_file}: malformed JSON at line {e.lineno}, column {e.colno}: '
+                f'{e.msg}') from e
+        missing = [key for key in ('images', 'annotations', 'categories') if key not in raw]
+        if missing:
+            raise PanopticAnnotationError(
+                f'{self.ann_file}: not a COCO panoptic file, missing keys {missing}')
+        return raw
+
+    def _map_categories(self, categories: Sequence[dict]) -> Dict[int, int]:
+        """Return ``{category_id: label}`` by matching JSON names to the metainfo classes."""
+        by_name = {cat['name']: cat for cat in categories}
+        thing_classes = set(self.metainfo['thing_classes'])
+        label_of_category = {}
+        for label, name in enumerate(self.metainfo['classes']):
+            cat = by_name.get(name)
+            if cat is None:
+                raise PanopticAnnotationError(
+                    f'{self.ann_file}: class {name!r} of the metainfo is not among the JSON '
+                    f'categories {sorted(by_name)}')
+            if bool(cat.get('isthing', 0)) != (name in thing_classes):
+                raise PanopticAnnotationError(
+                    f'{self.ann_file}: category {name!r} (id {cat["id"]}) has isthing='
+                    f'{cat.get("isthing")} but the metainfo lists it as '
+                    f'{"a thing" if name in thing_classes else "stuff"}')
+            label_of_category[cat['id']] = label
+        self.cat_ids = list(label_of_category)
+        self.cat2label = label_of_category
+        return label_of_category
+
+    def _parse_image(self, img_info: dict, ann: dict, label_of_category: Dict[int, int]) -> dict:
+        """Build the data info of one image."""
+        num_things = len(self.metainfo['thing_classes'])
+        data_info = dict(
+            img_path=osp.join(self.data_prefix.get('img', '') or '', img_info['file_name']),
+            seg_map_path=osp.join(self.data_prefix.get('seg', '') or '', ann['file_name']),
+            img_id=img_info['id'],
+            height=img_info['height'],
+            width=img_info['width'],
+        )
+        instances, segments_info = [], []
+        seen_ids = set()
+        for seg in ann['segments_info']:
+            if seg['id'] in seen_ids:
+                raise PanopticAnnotationError(
+                    f'{self.ann_file}: segment id {seg["id"]} appears twice in '
+                    f'{ann["file_name"]}')
+            seen_ids.add(seg['id'])
+            label = label_of_category.get(seg['category_id'])
+            if label is None:
+                raise PanopticAnnotationError(
+                    f'{self.ann_file}: segment {seg["id"]} of {ann["file_name"]} has '
+                    f'category_id {seg["category_id"]}, which is not one of the metainfo '
+                    f'classes (known ids {sorted(label_of_category)})')
+            x, y, w, h = seg['bbox']
+            if seg['area'] <= 0 or w < 1 or h < 1:
+                self.num_empty_segments += 1
+                continue
+            iscrowd = int(seg.get('iscrowd', 0))
+            bbox = [x, y, x + w, y + h]
+            is_thing = label < num_things
+            if is_thing and not iscrowd:
+                instances.append(dict(bbox=bbox, bbox_label=label, ignore_flag=0))
+            segments_info.append(
+                dict(id=seg['id'], category=label, is_thing=is_thing and not iscrowd,
+                     iscrowd=iscrowd, bbox=bbox, area=seg['area']))
+        data_info['instances'] = instances
+        data_info['segments_info'] = segments_info
+        return data_info

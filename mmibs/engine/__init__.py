@@ -1,0 +1,8 @@
+"""Runner-level support of mmibs: safe loading of mmengine checkpoints under torch >= 2.6."""
+from .safe_checkpoint_loader import (MMENGINE_CHECKPOINT_GLOBALS, load_from_local_with_mmengine_globals,
+                                     register_safe_checkpoint_loader)
+
+__all__ = [
+    'MMENGINE_CHECKPOINT_GLOBALS', 'load_from_local_with_mmengine_globals',
+    'register_safe_checkpoint_loader'
+]

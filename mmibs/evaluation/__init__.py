@@ -1,0 +1,1 @@
+"""Evaluation metrics of mmibs, registered in mmdet's METRICS."""

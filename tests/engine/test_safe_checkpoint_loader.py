@@ -1,0 +1,88 @@
+"""Local mmengine checkpoints load through mmengine with torch's safe loader; nothing else changes."""
+import os
+import pickle
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
+
+import mmibs  # noqa: F401
+from mmibs.engine import MMENGINE_CHECKPOINT_GLOBALS, load_from_local_with_mmengine_globals
+
+
+class _Payload:
+    """An arbitrary class: the safe loader must keep refusing it."""
+
+    def __reduce__(self):
+        return (os.system, ('echo owned',))
+
+
+def _mmengine_like_checkpoint() -> dict:
+    """What mmengine's Runner.save_checkpoint writes: message hub with numpy-backed buffers."""
+    hub = MessageHub.get_instance('test_checkpoint_safe_globals')
+    for step in range(3):
+        hub.update_scalar('train/loss', 0.5 / (step + 1))
+        hub.update_scalar('train/lr', 1e-4)
+    hub.update_info('iter', 3)
+    model = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.AdamW(model.parameters())
+    model(torch.ones(1, 2)).sum().backward()
+    optimizer.step()
+    return dict(
+        meta=dict(epoch=0, iter=3, seed=0, mmengine_version='0.10.7',
+                  dataset_meta=dict(classes=('person', 'car'), palette=[(1, 2, 3)])),
+        state_dict=model.state_dict(),
+        optimizer=optimizer.state_dict(),
+        message_hub=hub.state_dict(),
+        param_schedulers=[dict(last_epoch=3, base_values=[1e-4], _step_count=4)])
+
+
+def test_local_scheme_uses_the_safe_loader_and_remote_schemes_are_untouched():
+    assert CheckpointLoader._get_checkpoint_loader('/x/iter_4.pth') is \
+        load_from_local_with_mmengine_globals
+    assert CheckpointLoader._get_checkpoint_loader('https://x/y.pth').__module__ == \
+        'mmengine.runner.checkpoint'
+    assert HistoryBuffer in MMENGINE_CHECKPOINT_GLOBALS
+
+
+def test_checkpoint_round_trip_through_mmengine(tmp_path):
+    path = tmp_path / 'ckpt.pth'
+    checkpoint = _mmengine_like_checkpoint()
+    torch.save(checkpoint, path)
+    loaded = _load_checkpoint(str(path), map_location='cpu')
+    assert loaded['meta']['iter'] == 3
+    buffer = loaded['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer)
+    assert buffer.current() == pytest.approx(0.5 / 3)
+    assert buffer.mean() == pytest.approx((0.5 + 0.25 + 0.5 / 3) / 3)
+    torch.testing.assert_close(loaded['state_dict']['weight'], checkpoint['state_dict']['weight'])
+    assert loaded['optimizer']['state'][0]['step'] == checkpoint['optimizer']['state'][0]['step']
+
+
+def test_allow_list_is_scoped_to_the_mmengine_load(tmp_path):
+    """Plain torch.load keeps torch's default allow-list (the same file is refused)."""
+    path = tmp_path / 'ckpt.pth'
+    torch.save(_mmengine_like_checkpoint(), path)
+    with pytest.raises(pickle.UnpicklingError, match='Weights only load failed'):
+        torch.load(path, map_location='cpu')
+
+
+def test_same_checkpoint_fails_in_mmengine_without_mmibs(tmp_path):
+    """Without mmibs, mmengine's own loader fails under torch >= 2.6: the fix is needed."""
+    path = tmp_path / 'ckpt.pth'
+    torch.save(_mmengine_like_checkpoint(), path)
+    code = ('from mmengine.runner.checkpoint import _load_checkpoint; '
+            f'_load_checkpoint({str(path)!r}, map_location="cpu")')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert 'Weights only load failed' in proc.stderr
+
+
+def test_untrusted_globals_are_still_refused(tmp_path):
+    path = tmp_path / 'evil.pth'
+    torch.save(dict(state_dict={}, payload=_Payload()), path)
+    with pytest.raises(pickle.UnpicklingError, match='posix.system|os.system'):
+        _load_checkpoint(str(path), map_location='cpu')
