@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.mmibs-env-ready
 ENV_INPUTS := tools/setup_env.sh setup.py $(wildcard requirements/*.txt)
 
-DEMO_CONFIG ?= configs/mask2former/mask2former_r18_1xb4-256x512-600it_synthetic-streets.py
+DEMO_CONFIG ?= configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py
 DEMO_WORK_DIR ?= work_dirs/demo
 SYNTHETIC_ROOT ?= data/synthetic
 

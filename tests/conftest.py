@@ -12,7 +12,7 @@ from mmibs.datasets.synthetic import SyntheticStreetsConfig, generate_synthetic_
 register_all_modules(init_default_scope=True)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-BASELINE_CONFIG = REPO_ROOT / 'configs/mask2former/mask2former_r18_1xb4-256x512-600it_synthetic-streets.py'
+BASELINE_CONFIG = REPO_ROOT / 'configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
 
 #: Sizes of the tiny dataset the tests train on: 128x256 images, 64x128 crops.
 TINY_IMAGE_HW = (128, 256)

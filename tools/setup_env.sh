@@ -65,7 +65,15 @@ fi
 
 log "runtime and test requirements"
 pip_install -r requirements/runtime.txt -r requirements/tests.txt
-pip_install --no-deps --no-build-isolation -e .
+if ! "$PY" - <<'EOF' >/dev/null 2>&1
+import importlib.util, pathlib, sys
+spec = importlib.util.find_spec('mmibs')  # locates the package without importing it
+sys.exit(spec is None or pathlib.Path(spec.origin).resolve().parents[1] != pathlib.Path.cwd().resolve())
+EOF
+then
+    log "installing mmibs (editable)"
+    pip_install --no-deps --no-build-isolation -e .
+fi
 
 "$PY" - <<'EOF'
 import mmcv, mmdet, mmengine, numpy, torch
