@@ -65,7 +65,7 @@ fi
 
 log "runtime and test requirements"
 pip_install -r requirements/runtime.txt -r requirements/tests.txt
-if ! "$PY" - <<'EOF' >/dev/null 2>&1
+if ! "$PY" -I - <<'EOF' >/dev/null 2>&1  # -I: the current directory is not on sys.path
 import importlib.util, pathlib, sys
 spec = importlib.util.find_spec('mmibs')  # locates the package without importing it
 sys.exit(spec is None or pathlib.Path(spec.origin).resolve().parents[1] != pathlib.Path.cwd().resolve())
