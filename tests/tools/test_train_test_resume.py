@@ -131,16 +131,26 @@ def test_resume_restores_iteration_and_optimizer(trained, synthetic_root, make_t
         assert int(resumed_state[key]['step']) == int(value['step']) == 4
 
 
-def test_dist_train_two_cpu_processes(trained, tmp_path):
+def test_dist_train_two_cpu_processes(trained, tmp_path, monkeypatch):
     config_path, _, _ = trained
-    env_port = str(free_port())
-    os.environ['PORT'] = env_port
-    try:
-        output = run_tool('bash', 'tools/dist_train.sh', str(config_path), '2', '--work-dir',
-                          str(tmp_path))
-    finally:
-        del os.environ['PORT']
+    monkeypatch.setenv('PORT', str(free_port()))
+    output = run_tool('bash', 'tools/dist_train.sh', str(config_path), '2', '--work-dir',
+                      str(tmp_path))
     assert (tmp_path / 'iter_4.pth').is_file()
     assert re.search(r"world_size: 2|'world_size': 2|Distributed launcher: pytorch", output), \
         output[-3000:]
     assert PQ_PATTERN.search(output)
+
+
+def test_dist_test_two_cpu_processes_matches_single_process(trained, tmp_path, monkeypatch):
+    config_path, work_dir, train_output = trained
+    monkeypatch.setenv('PORT', str(free_port()))
+    output = run_tool('bash', 'tools/dist_test.sh', str(config_path), str(work_dir / 'iter_4.pth'),
+                      '2', '--work-dir', str(tmp_path), '--out', str(tmp_path / 'dist.pkl'))
+    assert PQ_PATTERN.findall(output)[-1] == PQ_PATTERN.findall(train_output)[-1]
+    single = {p['img_id']: p for p in mmengine.load(work_dir / 'val_predictions.pkl')}
+    dist = {p['img_id']: p for p in mmengine.load(tmp_path / 'dist.pkl')}
+    assert dist.keys() == single.keys()
+    for img_id, pred in dist.items():
+        torch.testing.assert_close(pred['pred_panoptic_seg']['sem_seg'],
+                                   single[img_id]['pred_panoptic_seg']['sem_seg'], rtol=0, atol=0)
