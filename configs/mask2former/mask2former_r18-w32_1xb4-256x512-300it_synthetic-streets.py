@@ -65,6 +65,8 @@ train_pipeline = [
     dict(type='RandomResize', scale=full_size, ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size[::-1], crop_type='absolute', recompute_bbox=True,
          allow_negative_crop=True),
+    # The authors' Mask2Former fix (paper §5.2): no targets for segments outside the crop.
+    dict(type='RemoveSegmentsOutsideCrop', min_area=1),
     dict(type='PackDetInputs'),
 ]
 test_pipeline = [
@@ -103,13 +105,14 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# mmdet's CocoPanopticMetric (PQ/SQ/RQ via panopticapi). With ann_file=None it builds the
-# categories from the dataset's things-first metainfo, so no JSON category order is involved.
+# mmibs' PanopticPixelMetric (docs/metrics.md): PQ/SQ/RQ with panopticapi's rules, plus the
+# paper's Acc^th / Prec^th, the confusion ratio (T = 10..90 %) and mIoU, in memory, from the
+# GT PNGs (seg_prefix + PNG name) and the packed segments_info. Logged as panoptic/PQ etc.
 val_evaluator = dict(
     _delete_=True,
-    type='CocoPanopticMetric',
-    ann_file=None,
+    type='PanopticPixelMetric',
     seg_prefix=data_root + 'annotations/panoptic_val/',
+    with_miou=True,
     backend_args=backend_args)
 test_evaluator = val_evaluator
 

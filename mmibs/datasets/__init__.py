@@ -1,9 +1,15 @@
 """Datasets and data transforms of mmibs, registered in mmdet's registries."""
-from .coco_format_panoptic import CocoFormatPanopticDataset, PanopticAnnotationError
+from .coco_format_panoptic import (CocoFormatPanopticDataset, PairedSampleError,
+                                   PanopticAnnotationError)
+from .samplers import ClassPairedBatchSampler, ClassPairedSamplerHook
+from .segment_index import PairedSample, SegmentIndex, SegmentIndexError
 from .synthetic_streets import SyntheticStreetsPanopticDataset
-from .transforms import LoadPanopticAnnotationsChecked
+from .transforms import ClassPairedCrop  # noqa: F401  (class-paired crop sampling)
+from .transforms import LoadPanopticAnnotationsChecked, RemoveSegmentsOutsideCrop
 
 __all__ = [
     'CocoFormatPanopticDataset', 'PanopticAnnotationError', 'SyntheticStreetsPanopticDataset',
-    'LoadPanopticAnnotationsChecked'
+    'LoadPanopticAnnotationsChecked', 'RemoveSegmentsOutsideCrop',
+    'ClassPairedBatchSampler', 'ClassPairedSamplerHook', 'ClassPairedCrop', 'PairedSample',
+    'PairedSampleError', 'SegmentIndex', 'SegmentIndexError'
 ]

@@ -19,16 +19,25 @@ Each data info keeps what the later stages need:
 """
 import json
 import os.path as osp
-from typing import Dict, List, Sequence
+import random
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
 
 from mmdet.datasets import CocoPanopticDataset
 from mmdet.registry import DATASETS
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
+from .segment_index import PairedSample, SegmentIndex, cache_key, load_or_build
+
 
 class PanopticAnnotationError(ValueError):
     """Raised for a panoptic annotation file or PNG that does not follow the COCO format."""
+
+
+class PairedSampleError(RuntimeError):
+    """Raised when a class-paired sample cannot be produced; it is never silently replaced."""
 
 
 @DATASETS.register_module()
@@ -42,10 +51,83 @@ class CocoFormatPanopticDataset(CocoPanopticDataset):
     Args:
         ann_file (str): Path of the COCO panoptic JSON.
         data_prefix (dict): ``img`` (image folder) and ``seg`` (panoptic PNG folder).
+        segment_index_cache (str, optional): Folder for the on-disk cache of the per-class
+            segment index (:meth:`get_segment_index`), keyed by the annotation file's hash.
+            Defaults to None (index built in memory only).
         **kwargs: Passed to :class:`mmdet.datasets.CocoPanopticDataset`.
+
+    Besides integer indices, ``dataset[i]`` accepts a
+    :class:`~mmibs.datasets.segment_index.PairedSample` (what
+    :class:`~mmibs.datasets.samplers.ClassPairedBatchSampler` yields): see :meth:`__getitem__`.
     """
 
     METAINFO = dict(classes=(), thing_classes=(), stuff_classes=(), palette=[])
+
+    def __init__(self, *args, segment_index_cache: Optional[str] = None, **kwargs) -> None:
+        self.segment_index_cache = segment_index_cache
+        self._segment_index: Optional[SegmentIndex] = None
+        super().__init__(*args, **kwargs)
+
+    def get_segment_index(self) -> SegmentIndex:
+        """The per-class segment index of this dataset (after filtering), built once.
+
+        Image indices of the index are indices of this dataset. With ``segment_index_cache``
+        the index is cached on disk under a key made of the annotation file's SHA-256, the
+        classes and the image ids of the (filtered) data list.
+        """
+        if self._segment_index is None:
+            if not self._fully_initialized:
+                self.full_init()
+            infos = [self.get_data_info(i) for i in range(len(self))]
+            classes = tuple(self.metainfo['classes'])
+            things = tuple(self.metainfo['thing_classes'])
+
+            def build() -> SegmentIndex:
+                return SegmentIndex.from_data_infos(infos, classes, things)
+
+            key = None
+            if self.segment_index_cache:
+                key = cache_key(self.ann_file, type(self).__name__, classes, things,
+                                tuple(info['img_id'] for info in infos))
+            self._segment_index = load_or_build(self.segment_index_cache, key, build)
+        return self._segment_index
+
+    def __getitem__(self, idx: Any) -> Any:
+        """``dataset[int]`` as in mmengine; ``dataset[PairedSample]`` for class-paired crops.
+
+        A paired sample runs the pipeline on its image with ``results['ibs_sample']`` (the
+        sample as a dict, read by :class:`~mmibs.datasets.transforms.ClassPairedCrop`) and
+        ``results['ibs_partner']`` (partner position in the per-rank batch). numpy's and
+        Python's global RNGs are seeded with the sample's seed for the pipeline (and restored
+        afterwards), so a crop depends only on its sample, not on the worker or on resuming.
+        Unlike mmengine's ``__getitem__``, a pipeline that returns None raises
+        :class:`PairedSampleError` naming the image instead of fetching a random other image,
+        which would silently break the pair.
+        """
+        if not isinstance(idx, PairedSample):
+            return super().__getitem__(idx)
+        if not self._fully_initialized:
+            print_log('Please call `full_init()` method manually to accelerate the speed.',
+                      logger='current')
+            self.full_init()
+        data_info = self.get_data_info(idx.index)
+        data_info['ibs_sample'] = idx._asdict()
+        data_info['ibs_partner'] = idx.partner
+        np_state, py_state = np.random.get_state(), random.getstate()
+        np.random.seed(idx.seed % (2**32))
+        random.seed(idx.seed)
+        try:
+            data = self.pipeline(data_info)
+        finally:
+            np.random.set_state(np_state)
+            random.setstate(py_state)
+        if data is None:
+            raise PairedSampleError(
+                f'{type(self).__name__}: the pipeline returned None for the class-paired crop of '
+                f'{data_info.get("img_path")} (segment {idx.segment_id}, class {idx.label}); a '
+                'transform dropped the sample (e.g. RandomCrop without allow_negative_crop, or '
+                'a filter). Class-paired samples are never replaced by another image.')
+        return data
 
     def load_data_list(self) -> List[dict]:
         """Load the JSON and return one data info per image, in the JSON's image order."""
