@@ -2,15 +2,18 @@
 # (crop 2k <-> 2k+1 of the per-process batch). Identical to the crop baseline except for the
 # head, which adds the IBS loss on the 3 decoder-layer predictions (not on the query-only one).
 # Without the class-paired crop sampler the partners are two random crops of the batch.
-# IBS weight 50: the authors' Cityscapes value; the loss is a per-mask mean over points, so it
-# does not scale with num_points (3136 here, 12544 for the authors). See docs/ibs.md.
+# IBS weight 5 for this 300-iteration from-scratch CPU budget. The authors use 50 (Cityscapes)
+# and 100 (Vistas) with an ImageNet R-50 trained 90k/300k iterations; here 50 suppresses the
+# thing masks altogether (measured with class-paired sampling: PQ^th 0.0 after 300 iterations),
+# 5 keeps them (PQ^th 17.8) while cutting the confusion ratio at T=50 % from 60.7 % to 25.0 %.
+# See docs/ibs.md.
 _base_ = '../mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
 
 model = dict(
     panoptic_head=dict(
         type='Mask2FormerIBSHead',
         loss_ibs=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
-                      loss_weight=50.0),
+                      loss_weight=5.0),
         ibs_pairing='partner',
         ibs_predictions=None,  # all but the query-only prediction 0
         ibs_point_sampling=True,  # train_cfg.num_points, oversample 3, importance 0.75
