@@ -1,0 +1,183 @@
+"""Cityscapes: tools/dataset_converters/cityscapes.py on a tiny fake gtFine tree, then the dataset."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cityscapesscripts.helpers.labels import id2label, name2label
+from mmdet.datasets import CocoPanopticDataset
+from PIL import Image
+
+from mmibs.datasets import CityscapesPanopticDataset, LoadPanopticAnnotationsChecked
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CLI = REPO_ROOT / 'tools' / 'dataset_converters' / 'cityscapes.py'
+THINGS = ('person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle')
+STUFF = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light',
+         'traffic sign', 'vegetation', 'terrain', 'sky')
+CITIES = {'train': ('aachen', 'bochum'), 'val': ('frankfurt',)}
+H, W = 24, 40
+
+
+def fake_instance_ids(seed):
+    """An instanceIds map: stuff by labelId, things labelId*1000+k, a crowd, void, ignored."""
+    rng = np.random.default_rng(seed)
+    lid = {name: name2label[name].id for name in THINGS + STUFF}
+    ids = np.full((H, W), lid["road"], dtype=np.uint16)  # 16-bit PNG as the official files
+    ids[:6] = lid['sky']
+    ids[6:10, :20] = lid['building']
+    ids[6:10, 20:] = lid['vegetation']
+    ids[10:12, :] = lid['sidewalk']
+    ids[0:2, 0:4] = 0                          # unlabeled (void)
+    ids[22:, 30:] = name2label['ground'].id    # ignoreInEval -> void
+    x = int(rng.integers(0, 6))
+    ids[12:20, x:x + 4] = lid['car'] * 1000 + 0
+    ids[12:20, x + 5:x + 9] = lid['car'] * 1000 + 1
+    ids[13:21, 15:18] = lid['person'] * 1000 + 0
+    ids[13:21, 19:22] = lid['person']           # crowd: thing labelId without instance
+    ids[14:20, 24:27] = lid['rider'] * 1000 + 3
+    ids[14:20, 28:31] = lid['bicycle'] * 1000 + 0
+    ids[20:22, 34:38] = lid['pole']
+    return ids
+
+
+def write_fake_tree(root):
+    """leftImg8bit + gtFine (instanceIds, labelIds, polygons) in the official naming."""
+    seed = 0
+    for split, cities in CITIES.items():
+        for city in cities:
+            for frame in ('000019', '000020'):
+                stem = f'{city}_000000_{frame}'
+                img_dir = root / 'leftImg8bit' / split / city
+                gt_dir = root / 'gtFine' / split / city
+                img_dir.mkdir(parents=True, exist_ok=True)
+                gt_dir.mkdir(parents=True, exist_ok=True)
+                ids = fake_instance_ids(seed)
+                seed += 1
+                Image.fromarray(np.full((H, W, 3), seed, np.uint8)).save(
+                    img_dir / f'{stem}_leftImg8bit.png')
+                Image.fromarray(ids).save(gt_dir / f'{stem}_gtFine_instanceIds.png')
+                label_ids = np.where(ids >= 1000, ids // 1000, ids).astype(np.uint8)
+                Image.fromarray(label_ids).save(gt_dir / f'{stem}_gtFine_labelIds.png')
+                (gt_dir / f'{stem}_gtFine_polygons.json').write_text(
+                    json.dumps({'imgHeight': H, 'imgWidth': W, 'objects': []}))
+
+
+@pytest.fixture(scope='module')
+def cityscapes_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('cityscapes')
+    write_fake_tree(root)
+    proc = subprocess.run(
+        [sys.executable, str(CLI), '--data-root', str(root), '--splits', 'train', 'val'],
+        capture_output=True, text=True, cwd=REPO_ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+def build(root, split, cls=CityscapesPanopticDataset, **kwargs):
+    return cls(
+        data_root=str(root), ann_file=f'gtFine/cityscapes_panoptic_{split}.json',
+        data_prefix=dict(img=f'leftImg8bit/{split}/', seg=f'gtFine/cityscapes_panoptic_{split}/'),
+        pipeline=[], test_mode=True, **kwargs)
+
+
+def expected_labels(instance_ids):
+    """Things-first label map straight from instanceIds and cityscapesscripts' labels."""
+    out = np.full(instance_ids.shape, 255, dtype=np.int64)
+    for value in np.unique(instance_ids):
+        label = id2label[int(value) // 1000 if value >= 1000 else int(value)]
+        if not label.ignoreInEval:
+            out[instance_ids == value] = (THINGS + STUFF).index(label.name)
+    return out
+
+
+def test_converter_layout_is_cityscapesscripts_own(cityscapes_root):
+    gt = cityscapes_root / 'gtFine'
+    for split, cities in CITIES.items():
+        raw = json.loads((gt / f'cityscapes_panoptic_{split}.json').read_text())
+        assert len(raw['images']) == 2 * len(cities)
+        # cityscapesscripts keeps "_gtFine" in the image name; the dataset drops it
+        assert all(img['file_name'].endswith('_gtFine_leftImg8bit.png') for img in raw['images'])
+        for ann in raw['annotations']:
+            assert (gt / f'cityscapes_panoptic_{split}' / ann['file_name']).is_file()
+    # no temporary folders left behind
+    assert sorted(p.name for p in gt.iterdir()) == [
+        'cityscapes_panoptic_train', 'cityscapes_panoptic_train.json',
+        'cityscapes_panoptic_val', 'cityscapes_panoptic_val.json', 'train', 'val']
+
+
+def test_categories_things_first_and_palette(cityscapes_root):
+    dataset = build(cityscapes_root, 'val')
+    meta = dataset.metainfo
+    assert meta['classes'] == THINGS + STUFF
+    assert meta['thing_classes'] == THINGS and meta['stuff_classes'] == STUFF
+    assert [tuple(c) for c in meta['palette']] == [name2label[n].color for n in THINGS + STUFF]
+    raw = json.loads((cityscapes_root / 'gtFine/cityscapes_panoptic_val.json').read_text())
+    assert {c['name'] for c in raw['categories']} == set(THINGS + STUFF)
+    assert [c['isthing'] for c in raw['categories']][0] == 0  # the JSON is stuff first
+    assert {c['name'] for c in raw['categories'] if c['isthing']} == set(THINGS)
+
+
+@pytest.mark.parametrize('split', ['train', 'val'])
+def test_labels_paths_and_crowd(cityscapes_root, split):
+    dataset = build(cityscapes_root, split)
+    stems = sorted(f'{city}_000000_{frame}' for city in CITIES[split]
+                   for frame in ('000019', '000020'))
+    assert len(dataset) == len(stems)
+    loader = LoadPanopticAnnotationsChecked(with_bbox=True, with_mask=True, with_seg=True)
+    for index, stem in enumerate(stems):
+        city = stem.split('_')[0]
+        info = dataset.get_data_info(index)
+        assert info['img_path'] == str(
+            cityscapes_root / 'leftImg8bit' / split / city / f'{stem}_leftImg8bit.png')
+        assert Path(info['img_path']).is_file()
+        assert info['seg_map_path'] == str(
+            cityscapes_root / 'gtFine' / f'cityscapes_panoptic_{split}' /
+            f'{stem}_gtFine_panoptic.png')
+        instance_ids = np.array(Image.open(
+            cityscapes_root / 'gtFine' / split / city / f'{stem}_gtFine_instanceIds.png'))
+        # crowd flags: thing label ids stored without instance number
+        crowd = {s['id']: s['iscrowd'] for s in info['segments_info']}
+        expected_crowd = {
+            int(v): int(v < 1000 and id2label[int(v)].hasInstances)
+            for v in np.unique(instance_ids)
+            if not id2label[int(v) // 1000 if v >= 1000 else int(v)].ignoreInEval}
+        assert crowd == expected_crowd
+        assert 1 in crowd.values()
+        for seg in info['segments_info']:
+            ys, xs = np.nonzero(instance_ids == seg['id'])
+            assert seg['area'] == len(ys)
+            assert seg['bbox'] == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+        num_instances = sum(1 for v in np.unique(instance_ids) if v >= 1000)
+        assert len(info['instances']) == num_instances
+        info['ori_shape'] = (info['height'], info['width'])
+        results = loader(info)
+        np.testing.assert_array_equal(results['gt_seg_map'], expected_labels(instance_ids))
+        assert len(results['gt_masks']) == num_instances
+
+
+def test_mmdet_coco_panoptic_dataset_mislabels_cityscapes(cityscapes_root):
+    ours = build(cityscapes_root, 'val')
+    theirs = build(cityscapes_root, 'val', cls=CocoPanopticDataset,
+                   metainfo=dict(CityscapesPanopticDataset.METAINFO))
+    ours_labels = {s['id']: s['category'] for s in ours.get_data_info(0)['segments_info']}
+    theirs_labels = {s['id']: s['category'] for s in theirs.get_data_info(0)['segments_info']}
+    assert ours_labels != theirs_labels
+    assert ours_labels[name2label['car'].id * 1000] == THINGS.index('car')
+
+
+def test_missing_split_is_a_clear_error(tmp_path):
+    (tmp_path / 'gtFine' / 'train').mkdir(parents=True)
+    proc = subprocess.run(
+        [sys.executable, str(CLI), '--data-root', str(tmp_path), '--splits', 'val'],
+        capture_output=True, text=True, cwd=REPO_ROOT)
+    assert proc.returncode == 1
+    assert str(tmp_path / 'gtFine' / 'val') in proc.stderr
+    proc = subprocess.run(
+        [sys.executable, str(CLI), '--data-root', str(tmp_path), '--splits', 'train'],
+        capture_output=True, text=True, cwd=REPO_ROOT)
+    assert proc.returncode == 1
+    assert 'instanceIds' in proc.stderr and str(tmp_path / 'gtFine' / 'train') in proc.stderr
+    assert not (tmp_path / 'gtFine' / 'cityscapes_panoptic_train.json').exists()
