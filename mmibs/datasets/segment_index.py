@@ -19,12 +19,12 @@ segments only), but the group lists *all* segments of that class in the image, c
 """
 import hashlib
 import json
-import os
 import os.path as osp
-import tempfile
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
 
 import numpy as np
+
+from ..utils import atomic_open
 
 #: Bump when the cached arrays change meaning; part of every cache key.
 INDEX_FORMAT_VERSION = 1
@@ -273,19 +273,10 @@ class SegmentIndex:
     # ------------------------------------------------------------------ persistence
     def save(self, path: str) -> None:
         """Write the index to ``path`` (.npz) atomically (temporary file + rename)."""
-        directory = osp.dirname(osp.abspath(path))
-        os.makedirs(directory, exist_ok=True)
         meta = json.dumps(dict(version=INDEX_FORMAT_VERSION, class_names=self.class_names,
                                thing_classes=self.thing_classes))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix='.segment_index_', suffix='.npz')
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                np.savez(f, meta=np.array(meta), **{k: getattr(self, k) for k in self.ARRAYS})
-            os.replace(tmp, path)
-        except BaseException:
-            if osp.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_open(path, 'wb') as f:
+            np.savez(f, meta=np.array(meta), **{k: getattr(self, k) for k in self.ARRAYS})
 
     @classmethod
     def load(cls, path: str) -> 'SegmentIndex':

@@ -15,10 +15,8 @@ are ``null``.
 import argparse
 import json
 import math
-import os
 import os.path as osp
 import sys
-import tempfile
 from multiprocessing import Pool
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -29,6 +27,7 @@ from mmibs.evaluation.panoptic_pixel_metric import CROWD_MODES, DEFAULT_THRESHOL
 from mmibs.evaluation.panoptic_stats import PanopticEvalError, Segments
 from mmibs.evaluation.panoptic_summary import accumulate, summarize
 from mmibs.evaluation.panoptic_tables import summary_table
+from mmibs.utils import atomic_open
 
 def percent(text: str) -> float:
     """A threshold in percent; integral values stay ``int`` (JSON keys ``"10"``, not ``"10.0"``)."""
@@ -120,17 +119,9 @@ def to_json(results: dict, label_to_cat: Dict[int, int], names: Dict[int, str]) 
 
 
 def write_json_atomic(path: str, data: dict) -> None:
-    """Write ``data`` to a temp file in the same folder and ``os.replace`` it onto ``path``."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + osp.basename(path), suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Write ``data`` as JSON to ``path`` atomically."""
+    with atomic_open(path, 'w', encoding='utf-8') as f:
+        json.dump(data, f, indent=2, sort_keys=True)
 
 
 def evaluate(args: argparse.Namespace) -> dict:

@@ -1,0 +1,17 @@
+"""atomic_open: the target is replaced only when the write completes."""
+import pytest
+
+from mmibs.utils import atomic_open
+
+
+def test_success_replaces_and_failure_keeps_the_old_file(tmp_path):
+    path = tmp_path / 'sub' / 'out.json'
+    with atomic_open(str(path), 'w', encoding='utf-8') as f:
+        f.write('new')
+    assert path.read_text() == 'new'
+    with pytest.raises(RuntimeError):
+        with atomic_open(str(path), 'w', encoding='utf-8') as f:
+            f.write('half')
+            raise RuntimeError('interrupted')
+    assert path.read_text() == 'new'
+    assert [p.name for p in path.parent.iterdir()] == ['out.json']
