@@ -11,7 +11,8 @@ def atomic_open(path: str, mode: str = 'w', encoding: str = None) -> Iterator[IO
     """Open a temporary file beside ``path``; on success rename it onto ``path``.
 
     The temporary file lives in the same folder (so the rename is atomic) and is removed if
-    the ``with`` block raises; ``path`` is then left as it was.
+    the ``with`` block raises; ``path`` is then left as it was. The new file gets the mode
+    ``open()`` would give it (0666 minus the umask).
 
     Args:
         path: The file to write; its folder is created if missing.
@@ -24,6 +25,10 @@ def atomic_open(path: str, mode: str = 'w', encoding: str = None) -> Iterator[IO
     try:
         with os.fdopen(fd, mode, encoding=encoding) as f:
             yield f
+        # mkstemp creates 0600; give the file the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if osp.exists(tmp):

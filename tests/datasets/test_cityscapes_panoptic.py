@@ -17,63 +17,19 @@ CLI = REPO_ROOT / 'tools' / 'dataset_converters' / 'cityscapes.py'
 THINGS = ('person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle')
 STUFF = ('road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light',
          'traffic sign', 'vegetation', 'terrain', 'sky')
-CITIES = {'train': ('aachen', 'bochum'), 'val': ('frankfurt',)}
-H, W = 24, 40
-
-
-def fake_instance_ids(seed):
-    """An instanceIds map: stuff by labelId, things labelId*1000+k, a crowd, void, ignored."""
-    rng = np.random.default_rng(seed)
-    lid = {name: name2label[name].id for name in THINGS + STUFF}
-    ids = np.full((H, W), lid["road"], dtype=np.uint16)  # 16-bit PNG as the official files
-    ids[:6] = lid['sky']
-    ids[6:10, :20] = lid['building']
-    ids[6:10, 20:] = lid['vegetation']
-    ids[10:12, :] = lid['sidewalk']
-    ids[0:2, 0:4] = 0                          # unlabeled (void)
-    ids[22:, 30:] = name2label['ground'].id    # ignoreInEval -> void
-    x = int(rng.integers(0, 6))
-    ids[12:20, x:x + 4] = lid['car'] * 1000 + 0
-    ids[12:20, x + 5:x + 9] = lid['car'] * 1000 + 1
-    ids[13:21, 15:18] = lid['person'] * 1000 + 0
-    ids[13:21, 19:22] = lid['person']           # crowd: thing labelId without instance
-    ids[14:20, 24:27] = lid['rider'] * 1000 + 3
-    ids[14:20, 28:31] = lid['bicycle'] * 1000 + 0
-    ids[20:22, 34:38] = lid['pole']
-    return ids
-
-
-def write_fake_tree(root):
-    """leftImg8bit + gtFine (instanceIds, labelIds, polygons) in the official naming."""
-    seed = 0
-    for split, cities in CITIES.items():
-        for city in cities:
-            for frame in ('000019', '000020'):
-                stem = f'{city}_000000_{frame}'
-                img_dir = root / 'leftImg8bit' / split / city
-                gt_dir = root / 'gtFine' / split / city
-                img_dir.mkdir(parents=True, exist_ok=True)
-                gt_dir.mkdir(parents=True, exist_ok=True)
-                ids = fake_instance_ids(seed)
-                seed += 1
-                Image.fromarray(np.full((H, W, 3), seed, np.uint8)).save(
-                    img_dir / f'{stem}_leftImg8bit.png')
-                Image.fromarray(ids).save(gt_dir / f'{stem}_gtFine_instanceIds.png')
-                label_ids = np.where(ids >= 1000, ids // 1000, ids).astype(np.uint8)
-                Image.fromarray(label_ids).save(gt_dir / f'{stem}_gtFine_labelIds.png')
-                (gt_dir / f'{stem}_gtFine_polygons.json').write_text(
-                    json.dumps({'imgHeight': H, 'imgWidth': W, 'objects': []}))
+SPLITS = ('train', 'val')
 
 
 @pytest.fixture(scope='module')
-def cityscapes_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('cityscapes')
-    write_fake_tree(root)
-    proc = subprocess.run(
-        [sys.executable, str(CLI), '--data-root', str(root), '--splits', 'train', 'val'],
-        capture_output=True, text=True, cwd=REPO_ROOT)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return root
+def cityscapes_root(fake_cityscapes_root):
+    """The session's fake Cityscapes tree (conftest), converted by the CLI."""
+    return fake_cityscapes_root
+
+
+def stems_of(root, split):
+    """``<city>_<seq>_<frame>`` of the images of ``split``, from the leftImg8bit folder."""
+    return sorted(p.name[:-len('_leftImg8bit.png')]
+                  for p in (root / 'leftImg8bit' / split).glob('*/*_leftImg8bit.png'))
 
 
 def build(root, split, cls=CityscapesPanopticDataset, **kwargs):
@@ -95,9 +51,9 @@ def expected_labels(instance_ids):
 
 def test_converter_layout_is_cityscapesscripts_own(cityscapes_root):
     gt = cityscapes_root / 'gtFine'
-    for split, cities in CITIES.items():
+    for split in SPLITS:
         raw = json.loads((gt / f'cityscapes_panoptic_{split}.json').read_text())
-        assert len(raw['images']) == 2 * len(cities)
+        assert len(raw['images']) == len(stems_of(cityscapes_root, split)) > 0
         # cityscapesscripts keeps "_gtFine" in the image name; the dataset drops it
         assert all(img['file_name'].endswith('_gtFine_leftImg8bit.png') for img in raw['images'])
         for ann in raw['annotations']:
@@ -123,8 +79,7 @@ def test_categories_things_first_and_palette(cityscapes_root):
 @pytest.mark.parametrize('split', ['train', 'val'])
 def test_labels_paths_and_crowd(cityscapes_root, split):
     dataset = build(cityscapes_root, split)
-    stems = sorted(f'{city}_000000_{frame}' for city in CITIES[split]
-                   for frame in ('000019', '000020'))
+    stems = stems_of(cityscapes_root, split)
     assert len(dataset) == len(stems)
     loader = LoadPanopticAnnotationsChecked(with_bbox=True, with_mask=True, with_seg=True)
     for index, stem in enumerate(stems):
@@ -181,3 +136,30 @@ def test_missing_split_is_a_clear_error(tmp_path):
     assert proc.returncode == 1
     assert 'instanceIds' in proc.stderr and str(tmp_path / 'gtFine' / 'train') in proc.stderr
     assert not (tmp_path / 'gtFine' / 'cityscapes_panoptic_train.json').exists()
+
+
+@pytest.mark.parametrize('case', ['image_without_annotation', 'annotation_without_image',
+                                  'no_images'])
+def test_unpaired_images_are_a_clear_error(tmp_path, cityscapes_root, case):
+    import shutil
+    for sub in ('leftImg8bit/val', 'gtFine/val'):
+        shutil.copytree(cityscapes_root / sub, tmp_path / sub)
+    stem = stems_of(tmp_path, 'val')[0]
+    city = stem.split('_')[0]
+    image = tmp_path / 'leftImg8bit/val' / city / f'{stem}_leftImg8bit.png'
+    annotation = tmp_path / 'gtFine/val' / city / f'{stem}_gtFine_instanceIds.png'
+    if case == 'image_without_annotation':
+        annotation.unlink()
+        named = image
+    elif case == 'annotation_without_image':
+        image.unlink()
+        named = annotation
+    else:
+        shutil.rmtree(tmp_path / 'leftImg8bit')
+        named = tmp_path / 'leftImg8bit' / 'val'
+    proc = subprocess.run(
+        [sys.executable, str(CLI), '--data-root', str(tmp_path), '--splits', 'val'],
+        capture_output=True, text=True, cwd=REPO_ROOT)
+    assert proc.returncode == 1
+    assert str(named) in proc.stderr
+    assert not (tmp_path / 'gtFine' / 'cityscapes_panoptic_val.json').exists()

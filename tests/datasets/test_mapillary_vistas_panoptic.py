@@ -3,14 +3,12 @@ import json
 
 import numpy as np
 import pytest
-from panopticapi.utils import id2rgb
 from PIL import Image
 
 from mmibs.datasets import (LoadPanopticAnnotationsChecked, MapillaryVistasPanopticDataset,
                             PanopticAnnotationError)
 from mmibs.datasets.mapillary_vistas_panoptic import VISTAS_V12_CATEGORIES
 
-H, W = 20, 32
 V12_THINGS = tuple(n for n, thing, _ in VISTAS_V12_CATEGORIES if thing)
 V12_STUFF = tuple(n for n, thing, _ in VISTAS_V12_CATEGORIES if not thing)
 
@@ -22,44 +20,6 @@ def test_builtin_table_is_65_classes_37_things():
     meta = MapillaryVistasPanopticDataset.METAINFO
     assert meta['classes'] == V12_THINGS + V12_STUFF
     assert len(meta['palette']) == 65
-
-
-def write_fake_vistas(root, split='training', categories=None, extra_segment=None):
-    """Two images with a JSON in v1.2 layout; categories in config.json order, ids 1-based."""
-    if categories is None:
-        categories = [dict(id=i + 1, name=n, supercategory='x', isthing=int(t), color=list(c))
-                      for i, (n, t, c) in enumerate(VISTAS_V12_CATEGORIES)]
-    cat_id = {c['name']: c['id'] for c in categories}
-    (root / split / 'images').mkdir(parents=True, exist_ok=True)
-    (root / split / 'panoptic').mkdir(parents=True, exist_ok=True)
-    images, annotations = [], []
-    for k, key in enumerate(['aaaaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbbbb']):
-        ids = np.zeros((H, W), np.int64)   # 0: void
-        segments = []
-        layout = [('Sky', (0, 6, 0, W), 0), ('Road', (12, H, 0, W), 0),
-                  ('Building', (6, 12, 0, 16), 0), ('Car', (8, 16, 2 + k, 10 + k), 0),
-                  ('Person', (6, 14, 20, 24), 0), ('Person', (6, 14, 25, 28), 1),
-                  ('Traffic Sign (Front)', (1, 4, 28, 31), 0)]
-        if extra_segment:
-            layout.append(extra_segment)
-        for n, (name, (y0, y1, x0, x1), crowd) in enumerate(layout):
-            seg_id = 1000 * (n + 1) + k
-            ids[y0:y1, x0:x1] = seg_id
-        for n, (name, (y0, y1, x0, x1), crowd) in enumerate(layout):
-            seg_id = 1000 * (n + 1) + k
-            ys, xs = np.nonzero(ids == seg_id)
-            segments.append(dict(
-                id=seg_id, category_id=cat_id.get(name, 999), iscrowd=crowd, area=int(len(ys)),
-                bbox=[int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1),
-                      int(ys.max() - ys.min() + 1)]))
-        Image.fromarray(np.full((H, W, 3), 100 + k, np.uint8)).save(
-            root / split / 'images' / f'{key}.jpg')
-        Image.fromarray(id2rgb(ids)).save(root / split / 'panoptic' / f'{key}.png')
-        images.append(dict(id=key, file_name=f'{key}.jpg', height=H, width=W))
-        annotations.append(dict(image_id=key, file_name=f'{key}.png', segments_info=segments))
-    (root / split / 'panoptic' / 'panoptic_2018.json').write_text(json.dumps(
-        dict(images=images, annotations=annotations, categories=categories)))
-    return root
 
 
 def build(root, split='training', **kwargs):
@@ -83,8 +43,8 @@ def expected_labels(root, split, index, classes):
 
 
 @pytest.mark.parametrize('classes_from', ['json', 'metainfo'])
-def test_labels_paths_and_crowd(tmp_path, classes_from):
-    root = write_fake_vistas(tmp_path)
+def test_labels_paths_and_crowd(tmp_path, fake_vistas_writer, classes_from):
+    root = fake_vistas_writer(tmp_path)
     dataset = build(root, classes_from=classes_from)
     classes = V12_THINGS + V12_STUFF
     assert dataset.metainfo['classes'] == classes
@@ -99,7 +59,7 @@ def test_labels_paths_and_crowd(tmp_path, classes_from):
         assert crowd == {classes.index('Person'): 1}
         assert sorted(i['bbox_label'] for i in info['instances']) == sorted(
             classes.index(n) for n in ('Car', 'Person', 'Traffic Sign (Front)'))
-        info['ori_shape'] = (H, W)
+        info['ori_shape'] = (info['height'], info['width'])
         results = loader(info)
         np.testing.assert_array_equal(results['gt_seg_map'],
                                       expected_labels(root, 'training', index, classes))
@@ -107,19 +67,19 @@ def test_labels_paths_and_crowd(tmp_path, classes_from):
         assert len(results['gt_masks']) == 3
 
 
-def test_classes_from_json_follows_isthing(tmp_path):
+def test_classes_from_json_follows_isthing(tmp_path, fake_vistas_writer):
     """With a non-v1.2 JSON the classes come from its categories, things first."""
     cats = [dict(id=7, name='Road', isthing=0), dict(id=3, name='Car', isthing=1),
             dict(id=5, name='Sky', isthing=0), dict(id=9, name='Building', isthing=0),
             dict(id=1, name='Person', isthing=1),
             dict(id=2, name='Traffic Sign (Front)', isthing=1)]
-    root = write_fake_vistas(tmp_path, categories=cats)
+    root = fake_vistas_writer(tmp_path, categories=cats)
     dataset = build(root)
     classes = ('Car', 'Person', 'Traffic Sign (Front)', 'Road', 'Sky', 'Building')
     assert dataset.metainfo['classes'] == classes
     assert dataset.metainfo['thing_classes'] == classes[:3]
     info = dataset.get_data_info(0)
-    info['ori_shape'] = (H, W)
+    info['ori_shape'] = (info['height'], info['width'])
     np.testing.assert_array_equal(LoadPanopticAnnotationsChecked(with_seg=True)(info)['gt_seg_map'],
                                   expected_labels(root, 'training', 0, classes))
     # the built-in table needs all 65 classes
@@ -127,8 +87,8 @@ def test_classes_from_json_follows_isthing(tmp_path):
         build(root, classes_from='metainfo')
 
 
-def test_unknown_label_is_a_clear_error(tmp_path):
-    root = write_fake_vistas(tmp_path, extra_segment=('Flying Saucer', (16, 18, 0, 4), 0))
+def test_unknown_label_is_a_clear_error(tmp_path, fake_vistas_writer):
+    root = fake_vistas_writer(tmp_path, extra_segment=('Flying Saucer', (16, 18, 0, 4), 0))
     with pytest.raises(PanopticAnnotationError, match='category_id 999'):
         build(root)
 

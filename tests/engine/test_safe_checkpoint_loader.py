@@ -40,11 +40,13 @@ def _mmengine_like_checkpoint() -> dict:
         param_schedulers=[dict(last_epoch=3, base_values=[1e-4], _step_count=4)])
 
 
-def test_local_scheme_uses_the_safe_loader_and_remote_schemes_are_untouched():
+def test_local_scheme_uses_the_safe_loader_and_remote_schemes_keep_torch_defaults():
     assert CheckpointLoader._get_checkpoint_loader('/x/iter_4.pth') is \
         load_from_local_with_mmengine_globals
+    # Remote schemes go through mmengine's download (torch's default allow-list); mmibs only
+    # wraps them to raise WeightsDownloadError offline (tests/engine/test_offline_weights.py).
     assert CheckpointLoader._get_checkpoint_loader('https://x/y.pth').__module__ == \
-        'mmengine.runner.checkpoint'
+        'mmibs.engine.offline_weights'
     assert HistoryBuffer in MMENGINE_CHECKPOINT_GLOBALS
 
 

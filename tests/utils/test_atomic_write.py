@@ -15,3 +15,12 @@ def test_success_replaces_and_failure_keeps_the_old_file(tmp_path):
             raise RuntimeError('interrupted')
     assert path.read_text() == 'new'
     assert [p.name for p in path.parent.iterdir()] == ['out.json']
+
+
+def test_new_file_gets_the_mode_open_would_give(tmp_path):
+    import os
+    plain, atomic = tmp_path / 'plain.txt', tmp_path / 'atomic.txt'
+    plain.write_text('x')
+    with atomic_open(str(atomic)) as f:
+        f.write('x')
+    assert os.stat(atomic).st_mode & 0o777 == os.stat(plain).st_mode & 0o777

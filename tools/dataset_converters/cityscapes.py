@@ -17,8 +17,9 @@ drops ``ignoreInEval`` labels, and prints its own ``Progress: NN %`` line (it ha
 hook, so this wrapper shows that line instead of a separate bar). Each split is converted into
 a temporary folder next to the output and moved into place only when complete (PNG folder
 first, then the JSON), so an interrupted run leaves no partial split behind. All requested
-splits are checked before anything is converted; a missing ``gtFine/<split>`` folder, or one
-without ``*_instanceIds.png``, is an error naming the path.
+splits are checked before anything is converted; a missing ``gtFine/<split>`` or
+``leftImg8bit/<split>`` folder, a split without ``*_instanceIds.png``, an image without
+annotation or an annotation without image is an error naming the path.
 """
 from __future__ import annotations
 
@@ -36,20 +37,46 @@ class CityscapesConversionError(RuntimeError):
     """Raised when the Cityscapes tree cannot be converted."""
 
 
-def check_split(gt_root: str, split: str) -> int:
-    """Return the number of ``*_instanceIds.png`` files of ``split``; raise if there are none."""
-    split_dir = osp.join(gt_root, split)
+def check_split(data_root: str, split: str) -> int:
+    """Check ``split`` of the Cityscapes tree; return its number of ``*_instanceIds.png`` files.
+
+    Raises :class:`CityscapesConversionError` naming the path for a missing ``gtFine/<split>``
+    or ``leftImg8bit/<split>`` folder, a split without ``*_gtFine_instanceIds.png``, an image
+    without annotation or an annotation without image.
+    """
+    split_dir = osp.join(data_root, 'gtFine', split)
     if not osp.isdir(split_dir):
         raise CityscapesConversionError(
             f'Cityscapes split folder {split_dir!r} does not exist; unpack '
             'gtFine_trainvaltest.zip into the data root (expected '
             '<data-root>/gtFine/<split>/<city>/*_gtFine_instanceIds.png)')
-    num = len(glob.glob(osp.join(split_dir, '*', '*_instanceIds.png')))
-    if num == 0:
+    annotated = {osp.relpath(p, split_dir)[:-len('_gtFine_instanceIds.png')]
+                 for p in glob.glob(osp.join(split_dir, '*', '*_gtFine_instanceIds.png'))}
+    if not annotated:
         raise CityscapesConversionError(
             f'no *_gtFine_instanceIds.png files in {split_dir!r} (expected '
             f'{split_dir}/<city>/<city>_<seq>_<frame>_gtFine_instanceIds.png)')
-    return num
+    img_dir = osp.join(data_root, 'leftImg8bit', split)
+    if not osp.isdir(img_dir):
+        raise CityscapesConversionError(
+            f'Cityscapes image folder {img_dir!r} does not exist; unpack '
+            'leftImg8bit_trainvaltest.zip into the data root (expected '
+            '<data-root>/leftImg8bit/<split>/<city>/*_leftImg8bit.png)')
+    images = {osp.relpath(p, img_dir)[:-len('_leftImg8bit.png')]
+              for p in glob.glob(osp.join(img_dir, '*', '*_leftImg8bit.png'))}
+    if images - annotated:
+        first = sorted(images - annotated)[0]
+        raise CityscapesConversionError(
+            f'{len(images - annotated)} image(s) without annotation, e.g. '
+            f'{osp.join(img_dir, first + "_leftImg8bit.png")!r} has no '
+            f'{osp.join(split_dir, first + "_gtFine_instanceIds.png")!r}')
+    if annotated - images:
+        first = sorted(annotated - images)[0]
+        raise CityscapesConversionError(
+            f'{len(annotated - images)} annotation(s) without image, e.g. '
+            f'{osp.join(split_dir, first + "_gtFine_instanceIds.png")!r} has no '
+            f'{osp.join(img_dir, first + "_leftImg8bit.png")!r}')
+    return len(annotated)
 
 
 def _replace(src: str, dst: str) -> None:
@@ -77,7 +104,7 @@ def convert(data_root: str, splits: Sequence[str], out_dir: Optional[str] = None
 
     gt_root = osp.join(data_root, 'gtFine')
     out_dir = out_dir or gt_root
-    counts = {split: check_split(gt_root, split) for split in splits}
+    counts = {split: check_split(data_root, split) for split in splits}
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for split in splits:

@@ -43,13 +43,19 @@ class IBSLoss(nn.Module):
         self.normalizer = normalizer
         self.loss_weight = loss_weight
 
-    def forward(self, cross_logits: Tensor, avg_factor: Optional[float] = None) -> Tensor:
+    def forward(self,
+                cross_logits: Tensor,
+                avg_factor: Optional[float] = None,
+                weight: Optional[Tensor] = None) -> Tensor:
         """Compute the loss.
 
         Args:
             cross_logits: Cross-crop mask logits, shape (N, P): N supervised masks, P points or
                 pixels each. N may be 0.
             avg_factor: Overrides the normaliser (number of masks) when given.
+            weight: Optional per-mask weight, shape (N,), multiplying each mask's mean focal
+                loss before the sum (Panoptic FCN: the normalised top-K centre scores, not
+                detached). ``None``: weight 1.
 
         Returns:
             Scalar loss. With N == 0 it is a zero that stays connected to the graph of
@@ -68,4 +74,7 @@ class IBSLoss(nn.Module):
         bce = F.binary_cross_entropy_with_logits(
             cross_logits, torch.zeros_like(cross_logits), reduction='none')
         focal = (1.0 - self.alpha) * prob.pow(self.gamma) * bce
-        return self.loss_weight * focal.mean(dim=1).sum() / max(avg_factor, 1.0)
+        per_mask = focal.mean(dim=1)
+        if weight is not None:
+            per_mask = per_mask * weight.to(per_mask.dtype)
+        return self.loss_weight * per_mask.sum() / max(avg_factor, 1.0)

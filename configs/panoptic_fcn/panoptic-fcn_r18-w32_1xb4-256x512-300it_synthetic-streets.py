@@ -1,0 +1,117 @@
+# Panoptic FCN crop-training baseline on the embedded "synthetic streets" dataset (512x1024
+# images, 256x512 crops), small enough to train on a 2-core CPU: the official model shrunk to a
+# half-width ResNet-18 (32 base channels, trained BN, from scratch) and 32-channel FPN/heads.
+# One deviation for CPU speed: plain convs in the position head (`position_dcn=False`; mmcv's CPU
+# DCNv2 backward is about half of a training step here; the official configs and the Cityscapes /
+# Vistas configs use DCNv2, which also runs on CPU). Everything else is the official Cityscapes
+# recipe (model base): stuff branch over all classes, K = 7, focal/dice losses with SEGMENT 4,
+# SGD 0.02 with value clipping 5.0, linear warm-up and poly from step 0. Pixel sizes are halved
+# with the images: instance scales /2, stuff area limit 2048 / 4 = 512 px.
+_base_ = ['../_base_/models/panoptic_fcn_r50_fpn.py', 'mmdet::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['mmibs'], allow_failed_imports=False)
+
+data_root = 'data/synthetic/'
+dataset_type = 'SyntheticStreetsPanopticDataset'
+crop_size = (256, 512)  # (h, w); RandomCrop takes (w, h)
+full_size = (1024, 512)  # (w, h) of the full images, as mmcv scales are given
+num_things_classes = 3
+num_stuff_classes = 5
+channels = 32
+
+model = dict(
+    backbone=dict(
+        depth=18,
+        stem_channels=32,
+        base_channels=32,
+        frozen_stages=-1,
+        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=False,
+        style='pytorch',
+        init_cfg=None),
+    neck=dict(in_channels=[32, 64, 128, 256], out_channels=channels),
+    panoptic_head=dict(
+        num_things_classes=num_things_classes,
+        num_stuff_classes=num_stuff_classes,
+        in_channels=channels,
+        feat_channels=channels,
+        kernel_channels=channels,
+        encode_channels=channels,
+        position_dcn=False,
+        target_generator=dict(
+            instance_scales=((1, 64), (32, 128), (64, 256), (128, 512), (256, 1024)))),
+    test_cfg=dict(stuff_area_limit=512))
+
+backend_args = None
+train_pipeline = [
+    dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
+    dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True, with_seg=True,
+         backend_args=backend_args),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RandomResize', scale=full_size, ratio_range=(0.5, 2.0), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size[::-1], crop_type='absolute', recompute_bbox=True,
+         allow_negative_crop=True),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='Resize', scale=full_size, keep_ratio=True),
+    dict(type='LoadPanopticAnnotationsChecked', backend_args=backend_args),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'seg_map_path', 'ori_shape', 'img_shape',
+                    'scale_factor', 'segments_info')),
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/panoptic_train.json',
+        data_prefix=dict(img='images/train/', seg='annotations/panoptic_train/'),
+        filter_cfg=dict(filter_empty_gt=True, min_size=32),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/panoptic_val.json',
+        data_prefix=dict(img='images/val/', seg='annotations/panoptic_val/'),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+# PQ, Acc^th, Prec^th, confusion ratio and mIoU (docs/metrics.md), logged as panoptic/PQ etc.
+val_evaluator = dict(
+    type='PanopticPixelMetric',
+    seg_prefix=data_root + 'annotations/panoptic_val/',
+    with_miou=True,
+    backend_args=backend_args)
+test_evaluator = val_evaluator
+
+max_iters = 300
+warmup_iters = 50  # official 1000 of 65k; shortened for the 300-iteration budget
+# Official WarmupPolyLR: lr = base * warm-up factor * (1 - it / max_iters)^0.9, both from step 0.
+# mmengine's linear/poly schedulers span end - begin - 1 steps: `end = N + 1` gives the
+# detectron2 factors it / N exactly (tests/models/panoptic_fcn/test_pfcn_training.py).
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup_iters + 1),
+    dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=False, begin=0, end=max_iters + 1),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=100, max_keep_ckpts=2,
+                    save_last=True))
+log_processor = dict(type='LogProcessor', window_size=20, by_epoch=False)
+auto_scale_lr = dict(enable=False, base_batch_size=4)
+randomness = dict(seed=0)

@@ -1,0 +1,4 @@
+"""Detectors of mmibs."""
+from .panoptic_fcn import PanopticFCN
+
+__all__ = ['PanopticFCN']
