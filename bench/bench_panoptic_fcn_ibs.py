@@ -29,13 +29,11 @@ Examples::
 """
 import argparse
 import json
-import os
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Dict, List
+
+from step_bench import make_batch, measure_steps, run_variants
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
@@ -75,52 +73,6 @@ def model_cfg(args: argparse.Namespace, variant: str):
     return cfg
 
 
-def make_batch(args: argparse.Namespace, num_things: int, num_stuff: int, device):
-    """A fixed random batch: images, thing masks (rectangles) and a things-first semantic map."""
-    import torch
-    from mmdet.structures import DetDataSample
-    from mmdet.structures.mask import BitmapMasks
-    from mmengine.structures import InstanceData, PixelData
-    gen = torch.Generator().manual_seed(args.seed)
-    h, w = args.crop
-    inputs = torch.randn(args.batch, 3, h, w, generator=gen).to(device)
-    samples = []
-    for _ in range(args.batch):
-        seg = torch.full((h, w), 255, dtype=torch.long)
-        bands = torch.randperm(num_stuff, generator=gen)[:3] + num_things
-        for i, label in enumerate(bands.tolist()):
-            seg[i * h // 3:(i + 1) * h // 3] = label
-        masks, labels = [], []
-        for _ in range(args.things_per_crop):
-            bh, bw = (int(torch.randint(s // 16, s // 3, (1, ), generator=gen)) for s in (h, w))
-            y0 = int(torch.randint(0, h - bh, (1, ), generator=gen))
-            x0 = int(torch.randint(0, w - bw, (1, ), generator=gen))
-            mask = torch.zeros(h, w, dtype=torch.bool)
-            mask[y0:y0 + bh, x0:x0 + bw] = True
-            label = int(torch.randint(0, num_things, (1, ), generator=gen))
-            for previous in masks:
-                previous &= ~mask
-            seg[mask] = label
-            masks.append(mask)
-            labels.append(label)
-        sample = DetDataSample(metainfo=dict(img_shape=(h, w), pad_shape=(h, w),
-                                             batch_input_shape=(h, w)))
-        sample.gt_instances = InstanceData(
-            labels=torch.tensor(labels).to(device),
-            masks=BitmapMasks(torch.stack(masks).numpy().astype('uint8'), h, w))
-        sample.gt_sem_seg = PixelData(sem_seg=seg[None].to(device))
-        samples.append(sample)
-    return inputs, samples
-
-
-def _rss_kib(field: str) -> int:
-    """``VmRSS`` or ``VmHWM`` of this process, KiB."""
-    for line in Path('/proc/self/status').read_text().splitlines():
-        if line.startswith(field + ':'):
-            return int(line.split()[1])
-    raise RuntimeError(f'{field} not in /proc/self/status')
-
-
 def run_worker(args: argparse.Namespace) -> Dict[str, float]:
     """Build one variant, run the steps and return time (s) and peak memory (MiB)."""
     import torch
@@ -143,24 +95,7 @@ def run_worker(args: argparse.Namespace) -> Dict[str, float]:
         losses = model.loss(inputs, samples)
         sum(losses.values()).backward()
 
-    cuda = device.type == 'cuda'
-    if cuda:
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-    else:
-        base = _rss_kib('VmRSS') * 1024
-    for _ in range(args.warmup):
-        step()
-    times = []
-    for _ in range(args.iters):
-        start = time.perf_counter()
-        step()
-        if cuda:
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    peak = torch.cuda.max_memory_allocated() if cuda else _rss_kib('VmHWM') * 1024
-    return dict(time_s=statistics.median(times), peak_mib=(peak - base) / 2**20)
+    return measure_steps(step, args, device)
 
 
 def main(argv: List[str]) -> None:
@@ -170,27 +105,7 @@ def main(argv: List[str]) -> None:
     if args.worker:
         print(json.dumps(run_worker(args)))
         return
-    rounds: Dict[str, List[Dict[str, float]]] = {variant: [] for variant in VARIANTS}
-    for _ in range(args.rounds):
-        for variant in VARIANTS:
-            out = subprocess.run([sys.executable, __file__, *argv, '--worker', variant],
-                                 check=True, capture_output=True, text=True, cwd=REPO_ROOT,
-                                 env=dict(os.environ, PYTHONWARNINGS='ignore'))
-            rounds[variant].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    results = {variant: dict(time_s=min(r['time_s'] for r in runs),
-                             peak_mib=statistics.median(r['peak_mib'] for r in runs))
-               for variant, runs in rounds.items()}
-    base = results['baseline']
-    memory = 'CUDA max_memory_allocated' if args.device.startswith('cuda') else 'peak RSS delta'
-    print(f'preset {args.preset}, crop {args.crop[0]}x{args.crop[1]}, batch {args.batch}, '
-          f'{args.things_per_crop} things/crop, device {args.device}, IBS weight '
-          f'{args.ibs_weight}, median of {args.iters} steps after {args.warmup} warm-up, best of '
-          f'{args.rounds} rounds; memory: {memory}')
-    print(f'{"variant":<10} {"step s":>8} {"x base":>7} {"peak MiB":>9} {"x base":>7}')
-    for variant, result in results.items():
-        print(f'{variant:<10} {result["time_s"]:8.3f} {result["time_s"] / base["time_s"]:7.3f} '
-              f'{result["peak_mib"]:9.1f} {result["peak_mib"] / base["peak_mib"]:7.3f}')
-
+    run_variants(__file__, argv, VARIANTS, args)
 
 if __name__ == '__main__':
     main(sys.argv[1:])
