@@ -16,7 +16,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmibs  # noqa: F401  (registers components, allow-lists mmengine checkpoint types)
-from mmibs.utils import setup_cpu_distributed
+from mmibs.utils import setup_cpu_distributed, teardown_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,6 +60,7 @@ def main() -> None:
             raise ValueError(f'--out {args.out!r}: the output file must be a .pkl file')
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
     runner.test()
+    teardown_distributed()
 
 
 if __name__ == '__main__':

@@ -35,3 +35,15 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     wrapper_cfg['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper_cfg
     return True
+
+
+def teardown_distributed() -> None:
+    """Wait for every rank and destroy the default process group, if there is one.
+
+    Called at the end of ``tools/train.py`` / ``tools/test.py``: a process group left to the
+    interpreter's exit makes torch warn and lets one rank tear gloo down while another still
+    talks to it (observed as ``terminate called without an active exception`` in a rank).
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

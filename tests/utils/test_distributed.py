@@ -35,3 +35,15 @@ def test_pytorch_launcher_initialises_gloo_and_drops_device_ids(monkeypatch):
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model_wrapper_cfg == dict(type='MMDistributedDataParallel', device_ids=None,
                                          find_unused_parameters=True)
+
+
+def test_teardown_destroys_the_process_group_and_is_a_no_op_without_one(monkeypatch):
+    from mmibs.utils import teardown_distributed
+    teardown_distributed()  # nothing initialised: nothing to do
+    for key, value in dict(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0', MASTER_ADDR='127.0.0.1',
+                           MASTER_PORT='29532').items():
+        monkeypatch.setenv(key, value)
+    setup_cpu_distributed(Config(dict()), 'pytorch')
+    assert torch_dist.is_initialized()
+    teardown_distributed()
+    assert not torch_dist.is_initialized()
