@@ -1,11 +1,35 @@
-"""Scoring one pair of COCO-panoptic PNGs (the picklable worker of the evaluation CLI)."""
-from typing import Sequence, Tuple
+"""COCO-panoptic files: the segments of an annotation, and scoring one pair of PNGs (the
+picklable worker of the evaluation CLI)."""
+from typing import Dict, Sequence, Tuple
 
 from .panoptic_io import read_panoptic_png
-from .panoptic_stats import PanopticImageStats, Segments, image_stats
+from .panoptic_stats import PanopticEvalError, PanopticImageStats, Segments, image_stats
 
 #: One image's job: (image id, GT PNG, GT segments, predicted PNG, predicted segments).
 Job = Tuple[object, str, Segments, str, Segments]
+
+
+def segments_of(ann: dict, labels: Dict[int, int], where: str) -> Segments:
+    """The segments of one COCO-panoptic annotation (``segments_info``), labelled by ``labels``.
+
+    Args:
+        ann: An entry of the JSON's ``annotations``.
+        labels: ``{category_id: label}``.
+        where: The JSON file, named in the error.
+
+    Raises:
+        PanopticEvalError: A segment's ``category_id`` is not in ``labels`` (names file, image
+            and segment id).
+    """
+    for seg in ann['segments_info']:
+        if seg['category_id'] not in labels:
+            raise PanopticEvalError(
+                f'{where}: image {ann["image_id"]!r}, segment {seg["id"]} has category_id '
+                f'{seg["category_id"]}, which is not among the GT categories {sorted(labels)}')
+    infos = ann['segments_info']
+    return Segments.from_lists([s['id'] for s in infos],
+                               [labels[s['category_id']] for s in infos],
+                               [bool(s.get('iscrowd', 0)) for s in infos])
 
 
 class ImageScorer:

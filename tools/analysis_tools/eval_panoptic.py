@@ -22,9 +22,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
-from mmibs.evaluation.panoptic_files import ImageScorer, Job
+from mmibs.evaluation.panoptic_files import ImageScorer, Job, segments_of
 from mmibs.evaluation.panoptic_pixel_metric import CROWD_MODES, DEFAULT_THRESHOLDS
-from mmibs.evaluation.panoptic_stats import PanopticEvalError, Segments
+from mmibs.evaluation.panoptic_stats import PanopticEvalError
 from mmibs.evaluation.panoptic_summary import accumulate, summarize
 from mmibs.evaluation.panoptic_tables import summary_table
 from mmibs.utils import atomic_open
@@ -70,19 +70,6 @@ def label_map(categories: List[dict]) -> Tuple[Dict[int, int], int]:
     things = [c['id'] for c in categories if c.get('isthing')]
     stuff = [c['id'] for c in categories if not c.get('isthing')]
     return {cat_id: label for label, cat_id in enumerate(things + stuff)}, len(things)
-
-
-def segments_of(ann: dict, labels: Dict[int, int], json_path: str) -> Segments:
-    """The segments of one annotation; unknown categories raise naming file, image and id."""
-    for seg in ann['segments_info']:
-        if seg['category_id'] not in labels:
-            raise PanopticEvalError(
-                f'{json_path}: image {ann["image_id"]!r}, segment {seg["id"]} has category_id '
-                f'{seg["category_id"]}, which is not among the GT categories {sorted(labels)}')
-    infos = ann['segments_info']
-    return Segments.from_lists([s['id'] for s in infos],
-                               [labels[s['category_id']] for s in infos],
-                               [bool(s.get('iscrowd', 0)) for s in infos])
 
 
 def build_jobs(args: argparse.Namespace, gt: dict, pred: dict,

@@ -34,6 +34,7 @@ from mmengine.dataset import Compose
 from tqdm import tqdm
 
 from mmibs.evaluation import PanopticEvalError, Segments
+from mmibs.evaluation.panoptic_files import segments_of
 from mmibs.evaluation.panoptic_io import decode_mmdet_panoptic, read_panoptic_png
 from mmibs.utils import atomic_open
 from mmibs.visualization import ConfusionVisualizer, confused_segments, segment_boxes
@@ -82,19 +83,6 @@ def load_ground_truth(json_path: str, png_folder: Optional[str]) -> GroundTruth:
                        palette, {c['id']: k for k, c in enumerate(cats)},
                        sorted(data['images'], key=lambda im: im['id']),
                        {ann['image_id']: ann for ann in data['annotations']})
-
-
-def segments_of(ann: dict, labels: Dict[int, int], where: str) -> Segments:
-    """The segments of a COCO panoptic annotation; unknown categories raise naming the file."""
-    for seg in ann['segments_info']:
-        if seg['category_id'] not in labels:
-            raise PanopticEvalError(
-                f'{where}: image {ann["image_id"]!r}, segment {seg["id"]} has category_id '
-                f'{seg["category_id"]}, not among the GT categories {sorted(labels)}')
-    infos = ann['segments_info']
-    return Segments.from_lists([s['id'] for s in infos],
-                               [labels[s['category_id']] for s in infos],
-                               [bool(s.get('iscrowd', 0)) for s in infos])
 
 
 class FolderPanel:
