@@ -1,5 +1,6 @@
-"""COCO-panoptic files: the segments of an annotation, and scoring one pair of PNGs (the
-picklable worker of the evaluation CLI)."""
+"""COCO-panoptic files: reading the JSON, the segments of an annotation, and scoring one pair
+of PNGs (the picklable worker of the evaluation CLI)."""
+import json
 from typing import Dict, Sequence, Tuple
 
 from .panoptic_io import read_panoptic_png
@@ -7,6 +8,26 @@ from .panoptic_stats import PanopticEvalError, PanopticImageStats, Segments, ima
 
 #: One image's job: (image id, GT PNG, GT segments, predicted PNG, predicted segments).
 Job = Tuple[object, str, Segments, str, Segments]
+
+
+def load_panoptic_json(path: str, what: str = '') -> dict:
+    """Read a COCO-panoptic JSON (one with ``annotations``); errors name ``what`` and the file.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        PanopticEvalError: Malformed JSON, or no ``annotations``.
+    """
+    where = f'{what} {path}' if what else path
+    try:
+        with open(path, encoding='utf-8') as f:
+            data = json.load(f)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f'{where}: file not found') from e
+    except json.JSONDecodeError as e:
+        raise PanopticEvalError(f'{where}: malformed JSON ({e})') from e
+    if 'annotations' not in data:
+        raise PanopticEvalError(f'{where}: not a COCO panoptic file (no "annotations")')
+    return data
 
 
 def segments_of(ann: dict, labels: Dict[int, int], where: str) -> Segments:

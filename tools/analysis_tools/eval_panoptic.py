@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
-from mmibs.evaluation.panoptic_files import ImageScorer, Job, segments_of
+from mmibs.evaluation.panoptic_files import ImageScorer, Job, load_panoptic_json, segments_of
 from mmibs.evaluation.panoptic_pixel_metric import CROWD_MODES, DEFAULT_THRESHOLDS
 from mmibs.evaluation.panoptic_stats import PanopticEvalError
 from mmibs.evaluation.panoptic_summary import accumulate, summarize
@@ -49,20 +49,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='predicted pixels on same-class crowd regions in Prec^th')
     parser.add_argument('--nproc', type=int, default=1, help='worker processes')
     return parser.parse_args(argv)
-
-
-def load_json(path: str) -> dict:
-    """Read a COCO panoptic JSON, with errors that name the file."""
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f'{path}: file not found') from e
-    except json.JSONDecodeError as e:
-        raise PanopticEvalError(f'{path}: malformed JSON ({e})') from e
-    if 'annotations' not in data:
-        raise PanopticEvalError(f'{path}: not a COCO panoptic file (no "annotations")')
-    return data
 
 
 def label_map(categories: List[dict]) -> Tuple[Dict[int, int], int]:
@@ -113,7 +99,7 @@ def write_json_atomic(path: str, data: dict) -> None:
 
 def evaluate(args: argparse.Namespace) -> dict:
     """Score the predictions and return the JSON-ready results."""
-    gt, pred = load_json(args.gt_json), load_json(args.pred_json)
+    gt, pred = load_panoptic_json(args.gt_json), load_panoptic_json(args.pred_json)
     labels, num_things = label_map(gt['categories'])
     jobs = build_jobs(args, gt, pred, labels)
     scorer = ImageScorer(len(labels), num_things, args.thresholds,

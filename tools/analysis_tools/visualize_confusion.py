@@ -34,7 +34,7 @@ from mmengine.dataset import Compose
 from tqdm import tqdm
 
 from mmibs.evaluation import PanopticEvalError, Segments
-from mmibs.evaluation.panoptic_files import segments_of
+from mmibs.evaluation.panoptic_files import load_panoptic_json, segments_of
 from mmibs.evaluation.panoptic_io import decode_mmdet_panoptic, read_panoptic_png
 from mmibs.utils import atomic_open
 from mmibs.visualization import ConfusionVisualizer, confused_segments, segment_boxes
@@ -58,23 +58,9 @@ class GroundTruth:
     annotations: Dict[object, dict]  # image id -> annotation
 
 
-def load_json(path: str, what: str) -> dict:
-    """A COCO panoptic JSON with ``annotations``; errors name the file."""
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f'{what} {path}: file not found') from e
-    except json.JSONDecodeError as e:
-        raise PanopticEvalError(f'{what} {path}: malformed JSON ({e})') from e
-    if 'annotations' not in data:
-        raise PanopticEvalError(f'{what} {path}: not a COCO panoptic file (no "annotations")')
-    return data
-
-
 def load_ground_truth(json_path: str, png_folder: Optional[str]) -> GroundTruth:
     """Read the GT JSON; labels are assigned things first, in JSON order within each group."""
-    data = load_json(json_path, 'GT')
+    data = load_panoptic_json(json_path, 'GT')
     cats = ([c for c in data['categories'] if c.get('isthing')]
             + [c for c in data['categories'] if not c.get('isthing')])
     palette = [tuple(c.get('color', (128, 128, 128))) for c in cats]
@@ -94,8 +80,8 @@ class FolderPanel:
         self.json_path = json_path
         self.folder = folder or json_path[:-len('.json')]
         self.gt = gt
-        self.annotations = {a['image_id']: a for a in load_json(json_path, 'prediction')
-                            ['annotations']}
+        annotations = load_panoptic_json(json_path, 'prediction')['annotations']
+        self.annotations = {a['image_id']: a for a in annotations}
 
     def predict(self, image: dict, img_path: str) -> Tuple[np.ndarray, Segments]:
         """(H, W) predicted ids and their segments (GT labels) for one image."""
