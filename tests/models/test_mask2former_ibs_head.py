@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mmibs.models import Mask2FormerIBSHead
-from mmibs.models.dense_heads import mask2former_ibs_head as head_module
+from mmibs.models.utils import cross_crop_pairing as pairing_module
 
 IBS_KEYS = ['d1.loss_ibs', 'd2.loss_ibs', 'loss_ibs']
 
@@ -118,7 +118,7 @@ def test_crops_without_things_give_a_connected_zero(build_head, make_batch):
 @pytest.mark.parametrize('pairing', ['partner', 'random'])
 def test_batch_of_one_skips_ibs_with_one_warning(build_head, make_batch, pairing, monkeypatch):
     warnings = []
-    monkeypatch.setattr(head_module, 'print_log',
+    monkeypatch.setattr(pairing_module, 'print_log',
                         lambda msg, logger=None, level=None: warnings.append((msg, level)))
     head = build_head(ibs_pairing=pairing)
     x, samples = make_batch(1)

@@ -1,5 +1,4 @@
 """Mask2Former head with Intra-Batch Supervision (de Geus & Dubbelman, WACV 2023, §4.1)."""
-import logging
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -8,12 +7,10 @@ from mmdet.models.dense_heads import Mask2FormerHead
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, InstanceList, OptConfigType
-from mmengine.dist import get_rank
-from mmengine.logging import print_log
 from torch import Tensor
 
 from ..utils.cross_crop_logits import dense_cross_crop_logits, lean_cross_crop_logits
-from ..utils.cross_crop_pairing import partner_targets, random_targets
+from ..utils.cross_crop_pairing import CrossCropPairing
 from ..utils.point_sampling import uncertain_point_coords
 
 
@@ -61,8 +58,6 @@ class Mask2FormerIBSHead(Mask2FormerHead):
                  ibs_seed: Optional[int] = None,
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if ibs_pairing not in ('partner', 'random'):
-            raise ValueError(f"ibs_pairing must be 'partner' or 'random', got {ibs_pairing!r}")
         if ibs_compute not in ('lean', 'dense'):
             raise ValueError(f"ibs_compute must be 'lean' or 'dense', got {ibs_compute!r}")
         num_predictions = self.num_transformer_decoder_layers + 1
@@ -78,9 +73,8 @@ class Mask2FormerIBSHead(Mask2FormerHead):
         self.ibs_point_sampling = ibs_point_sampling
         self.ibs_compute = ibs_compute
         self.ibs_seed = ibs_seed
-        self._ibs_generators: Dict[torch.device, torch.Generator] = {}
+        self.ibs_pairer = CrossCropPairing(ibs_pairing, ibs_seed)
         self._matched_labels: Optional[List[Tensor]] = None
-        self._warned_no_target = False
 
     def loss(self, x: Tuple[Tensor], batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """Forward and losses, with IBS when enabled.
@@ -206,32 +200,13 @@ class Mask2FormerIBSHead(Mask2FormerHead):
             logits = logits.unsqueeze(1)
             coords = uncertain_point_coords(logits, self.num_points, self.oversample_ratio,
                                             self.importance_sample_ratio,
-                                            self._ibs_generator(logits.device))
+                                            self.ibs_pairer.generator(logits.device))
             point_logits = point_sample(logits, coords).squeeze(1)
         else:
             point_logits = logits.flatten(1)
         return self.loss_ibs(point_logits)
 
     def _ibs_targets(self, batch_img_metas: List[dict], device: torch.device) -> Tensor:
-        """Target crop t(b) of every crop for one prediction, int64 (B,), -1 for none."""
-        if self.ibs_pairing == 'random':
-            targets = random_targets(len(batch_img_metas), self._ibs_generator(device))
-        else:
-            targets = partner_targets(batch_img_metas, device)
-        if not self._warned_no_target and bool((targets < 0).any()):
-            print_log(f'IBS ({self.ibs_pairing} pairing): {int((targets < 0).sum())} of '
-                      f'{len(batch_img_metas)} crops of the batch have no other crop to pair '
-                      'with and get no IBS loss (a batch of 1 gets none). Warned once.',
-                      logger='current', level=logging.WARNING)
-            self._warned_no_target = True
-        return targets
+        """Target crop t(b) of every crop, int64 (B,), -1 for none (:class:`CrossCropPairing`)."""
+        return self.ibs_pairer.targets(batch_img_metas, device)
 
-    def _ibs_generator(self, device: torch.device) -> torch.Generator:
-        """IBS's random generator on ``device``, seeded at first use."""
-        generator = self._ibs_generators.get(device)
-        if generator is None:
-            seed = self.ibs_seed if self.ibs_seed is not None else torch.initial_seed()
-            generator = torch.Generator(device=device)
-            generator.manual_seed((seed + get_rank()) % 2**63)
-            self._ibs_generators[device] = generator
-        return generator

@@ -3,7 +3,6 @@
 Official behaviour: ``shared/spec/panoptic_fcn_reference.md`` §1-§3, §6; IBS:
 ``shared/spec/ibs_reference.md`` §3. User documentation: ``docs/panoptic_fcn.md``.
 """
-import logging
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -12,13 +11,11 @@ import torch.nn.functional as F
 from mmdet.registry import MODELS, TASK_UTILS
 from mmdet.structures import SampleList
 from mmdet.utils import ConfigType, OptConfigType
-from mmengine.dist import get_rank
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from ..utils.cross_crop_logits import kernel_cross_crop_logits
-from ..utils.cross_crop_pairing import partner_targets, random_targets
+from ..utils.cross_crop_pairing import CrossCropPairing
 from ..utils.panoptic_fcn import guided_topk, stuff_kernels_from_masks
 from ..utils.panoptic_fcn_inference import predict_kernels_single
 from ..task_modules.panoptic_fcn_target import PanopticFCNTargets, stuff_channel_lut
@@ -104,8 +101,6 @@ class PanopticFCNHead(BaseModule):
                  test_cfg: OptConfigType = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg)
-        if ibs_pairing not in ('partner', 'random'):
-            raise ValueError(f"ibs_pairing must be 'partner' or 'random', got {ibs_pairing!r}")
         self.num_things_classes = num_things_classes
         self.num_stuff_classes = num_stuff_classes
         self.num_classes = num_things_classes + num_stuff_classes
@@ -133,8 +128,7 @@ class PanopticFCNHead(BaseModule):
         self.loss_ibs = None if loss_ibs is None else MODELS.build(loss_ibs)
         self.ibs_pairing = ibs_pairing
         self.ibs_seed = ibs_seed
-        self._ibs_generators: Dict[torch.device, torch.Generator] = {}
-        self._warned_no_target = False
+        self.ibs_pairer = CrossCropPairing(ibs_pairing, ibs_seed)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
 
@@ -296,24 +290,8 @@ class PanopticFCNHead(BaseModule):
                              weight=weights.flatten())
 
     def _ibs_targets(self, batch_img_metas: List[dict], device: torch.device) -> Tensor:
-        """Target crop t(b) of every crop, int64 (B,), -1 for none."""
-        if self.ibs_pairing == 'random':
-            generator = self._ibs_generators.get(device)
-            if generator is None:
-                seed = self.ibs_seed if self.ibs_seed is not None else torch.initial_seed()
-                generator = torch.Generator(device=device)
-                generator.manual_seed((seed + get_rank()) % 2**63)
-                self._ibs_generators[device] = generator
-            targets = random_targets(len(batch_img_metas), generator)
-        else:
-            targets = partner_targets(batch_img_metas, device)
-        if not self._warned_no_target and bool((targets < 0).any()):
-            print_log(f'IBS ({self.ibs_pairing} pairing): {int((targets < 0).sum())} of '
-                      f'{len(batch_img_metas)} crops of the batch have no other crop to pair '
-                      'with and get no IBS loss. Warned once.', logger='current',
-                      level=logging.WARNING)
-            self._warned_no_target = True
-        return targets
+        """Target crop t(b) of every crop, int64 (B,), -1 for none (:class:`CrossCropPairing`)."""
+        return self.ibs_pairer.targets(batch_img_metas, device)
 
     def predict(self, feats: Sequence[Tensor],
                 batch_data_samples: SampleList) -> List[Dict[str, Tensor]]:

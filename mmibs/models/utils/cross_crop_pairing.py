@@ -1,7 +1,10 @@
 """Pairing of crops for Intra-Batch Supervision: the target crop t(b) of each source crop b."""
-from typing import List, Sequence
+import logging
+from typing import Dict, List, Optional, Sequence
 
 import torch
+from mmengine.dist import get_rank
+from mmengine.logging import print_log
 from torch import Tensor
 
 #: Metainfo key of an explicit partner: the index, in the per-process batch, of the crop whose
@@ -59,3 +62,50 @@ def random_targets(batch_size: int, generator: torch.Generator) -> Tensor:
     draw = torch.randint(0, batch_size - 1, (batch_size, ), generator=generator, device=device)
     # Draw among the B - 1 others: skip over the source itself.
     return draw + (draw >= torch.arange(batch_size, device=device)).long()
+
+
+class CrossCropPairing:
+    """The pairing of an IBS head: targets per batch and the seeded random generator.
+
+    Args:
+        pairing: ``'partner'`` (:func:`partner_targets`) or ``'random'`` (:func:`random_targets`,
+            redrawn at every call).
+        seed: Seed of the generator, offset by the process rank; ``None``: the run's seed
+            (``torch.initial_seed()``) at first use. The generator is separate from torch's
+            global one, so drawing IBS targets leaves every other random stream unchanged.
+    """
+
+    def __init__(self, pairing: str, seed: Optional[int] = None) -> None:
+        if pairing not in ('partner', 'random'):
+            raise ValueError(f"ibs_pairing must be 'partner' or 'random', got {pairing!r}")
+        self.pairing = pairing
+        self.seed = seed
+        self._generators: Dict[torch.device, torch.Generator] = {}
+        self._warned_no_target = False
+
+    def generator(self, device: torch.device) -> torch.Generator:
+        """The generator on ``device``, seeded at first use."""
+        generator = self._generators.get(device)
+        if generator is None:
+            seed = self.seed if self.seed is not None else torch.initial_seed()
+            generator = torch.Generator(device=device)
+            generator.manual_seed((seed + get_rank()) % 2**63)
+            self._generators[device] = generator
+        return generator
+
+    def targets(self, batch_img_metas: Sequence[dict], device: torch.device) -> Tensor:
+        """Target crop t(b) of every crop, int64 (B,), :data:`NO_TARGET` for none.
+
+        Crops without a target are reported once per head (a batch of one crop gets none).
+        """
+        if self.pairing == 'random':
+            targets = random_targets(len(batch_img_metas), self.generator(device))
+        else:
+            targets = partner_targets(batch_img_metas, device)
+        if not self._warned_no_target and bool((targets < 0).any()):
+            print_log(f'IBS ({self.pairing} pairing): {int((targets < 0).sum())} of '
+                      f'{len(batch_img_metas)} crops of the batch have no other crop to pair '
+                      'with and get no IBS loss (a batch of 1 gets none). Warned once.',
+                      logger='current', level=logging.WARNING)
+            self._warned_no_target = True
+        return targets
