@@ -108,8 +108,8 @@ def uninterrupted(synthetic_root, make_tiny_cfg, tmp_path_factory):
     recorder = recorder_module.PairRecorderHook()
     runner.register_hook(recorder)
     head_pairs = []
-    from mmibs.models.dense_heads import mask2former_ibs_head as head_module
-    original = head_module.partner_targets
+    from mmibs.models.utils import cross_crop_pairing as pairing_module
+    original = pairing_module.partner_targets
 
     def recording_partner_targets(batch_img_metas, device):
         targets = original(batch_img_metas, device)
@@ -118,7 +118,7 @@ def uninterrupted(synthetic_root, make_tiny_cfg, tmp_path_factory):
         return targets
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(head_module, 'partner_targets', recording_partner_targets)
+    mp.setattr(pairing_module, 'partner_targets', recording_partner_targets)
     try:
         runner.train()
     finally:
