@@ -4,9 +4,10 @@ torch and mmcv are deliberately not pulled in here: torch must match the machine
 and mmcv must be compiled against it. ``tools/setup_env.sh`` (run by ``make test`` / ``make demo``)
 installs both in the right order.
 """
+import sys
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 HERE = Path(__file__).parent
 
@@ -36,5 +37,10 @@ setup(
     python_requires='>=3.8',
     install_requires=read_requirements('runtime.txt') + ['mmcv>=2.0.0rc4,<2.2.0'],
     extras_require={'tests': read_requirements('tests.txt')},
+    # Decodes panoptic PNGs into runs of equal ids for the evaluation (plain C, no other library).
+    ext_modules=[
+        Extension('mmibs.evaluation._png_runs', ['mmibs/evaluation/csrc/png_runs.c'],
+                  extra_compile_args=['-O3'] if sys.platform != 'win32' else [])
+    ],
     zip_safe=False,
 )

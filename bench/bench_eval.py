@@ -3,14 +3,18 @@
 (a) in memory: ``PanopticPixelMetric`` per image (PQ + Acc/Prec + confusion + mIoU, GT PNG
     decoding included; and the statistics alone) vs panopticapi's per-image routine
     ``pq_compute_single_core`` (with and without its two PNG decodes).
-(b) folder CLI: ``tools/analysis_tools/eval_panoptic.py`` (1 and 2 processes) vs panopticapi's
-    ``pq_compute`` (one process per core) and single core, and hotcoco's ``pq_compute``.
+(b) folder CLI: ``tools/analysis_tools/eval_panoptic.py`` (1 and 2 processes) vs hotcoco's
+    ``pq_compute``, on four folder sets: box- or polygon-shaped segments, PNGs written by OpenCV
+    (as mmcv writes predictions) or by Pillow (as panopticapi / cityscapesscripts write GT);
+    panopticapi's ``pq_compute`` (one process per core) and single core on the first set; and
+    the time to decode one GT PNG with OpenCV vs ``decode_id_runs``.
 
-Usage: ``python bench/bench_eval.py [--images 8] [--repeats 2]`` (hotcoco from
+Usage: ``python bench/bench_eval.py [--images 16] [--repeats 2]`` (hotcoco from
 ``requirements/bench.txt``). Prints images/s and ratios; the PQ of every tool is checked equal.
 """
 import argparse
 import contextlib
+import glob
 import importlib.util
 import io
 import json
@@ -19,6 +23,7 @@ import tempfile
 import time
 from typing import Callable, Dict
 
+import cv2
 import numpy as np
 import PIL.Image
 import torch
@@ -27,6 +32,7 @@ from panopticapi import evaluation as pa_eval
 
 from mmibs.evaluation import PanopticPixelMetric, Segments, image_stats
 from mmibs.evaluation.panoptic_cases import random_case, write_coco_panoptic
+from mmibs.evaluation.panoptic_png import decode_id_runs, rgb_to_id
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 NUM_THINGS, NUM_STUFF = 8, 11  # Cityscapes
@@ -117,29 +123,48 @@ def main() -> None:
 
     # (b) folders.
     cli = load_cli()
-    results = {}
-
-    def run_cli(nproc: int):
-        results['mmibs'] = cli.main([gt_json, pred_json, '--nproc', str(nproc)])
-
-    t['cli1'] = best_time(lambda: run_cli(1), args.repeats)
-    t['cli2'] = best_time(lambda: run_cli(2), args.repeats)
-    t['pa_multi'] = best_time(lambda: results.update(pa=pa_eval.pq_compute(gt_json, pred_json)),
-                              args.repeats)
-    t['pa_single'] = best_time(lambda: pa_eval.pq_compute_single_core(
-        0, pairs, gt_json[:-5], pred_json[:-5], categories), args.repeats)
     try:
         from hotcoco.panoptic import pq_compute as hc_pq_compute
     except ImportError:
         hc_pq_compute = None
-    if hc_pq_compute is not None:
-        t['hotcoco'] = best_time(
-            lambda: results.update(hc=hc_pq_compute(gt_json, pred_json)), args.repeats)
-    for name in ('pa', 'hc'):
-        if name in results:
-            diff = max(abs(results['mmibs'][g][k] - results[name][g][k])
-                       for g in ('All', 'Things', 'Stuff') for k in ('pq', 'sq', 'rq'))
-            print(f'max |PQ/SQ/RQ difference| mmibs vs {name}: {diff:.1e}')
+    sets = {('boxes', 'opencv'): (gt_json, pred_json)}
+    for shapes in ('boxes', 'polygons'):
+        set_cases = cases if shapes == 'boxes' else [
+            random_case(rng, 1024, 2048, NUM_THINGS, NUM_STUFF, 100, shapes='polygons')
+            for _ in range(n)]
+        for writer in ('opencv', 'pillow'):
+            if (shapes, writer) not in sets:
+                sets[shapes, writer] = write_coco_panoptic(
+                    osp.join(tmp, f'{shapes}_{writer}'), set_cases, NUM_THINGS, NUM_STUFF,
+                    writer=writer)
+    results = {}
+    for (shapes, writer), (gt_set, pred_set) in sets.items():
+        key = f'{shapes}/{writer}'
+        pngs = [open(path, 'rb').read() for path in sorted(glob.glob(f'{gt_set[:-5]}/*.png'))]
+        t[f'opencv {key}'] = best_time(lambda: [rgb_to_id(cv2.imdecode(
+            np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)) for data in pngs], args.repeats)
+        t[f'runs {key}'] = best_time(lambda: [decode_id_runs(data) for data in pngs],
+                                     args.repeats)
+        t[f'cli1 {key}'] = best_time(
+            lambda: results.update(mmibs=cli.main([gt_set, pred_set, '--nproc', '1'])),
+            args.repeats)
+        t[f'cli2 {key}'] = best_time(
+            lambda: results.update(mmibs=cli.main([gt_set, pred_set, '--nproc', '2'])),
+            args.repeats)
+        if hc_pq_compute is not None:
+            t[f'hotcoco {key}'] = best_time(
+                lambda: results.update(hc=hc_pq_compute(gt_set, pred_set)), args.repeats)
+        if key == 'boxes/opencv':
+            t['pa_multi'] = best_time(
+                lambda: results.update(pa=pa_eval.pq_compute(gt_set, pred_set)), args.repeats)
+            t['pa_single'] = best_time(lambda: pa_eval.pq_compute_single_core(
+                0, pairs, gt_set[:-5], pred_set[:-5], categories), args.repeats)
+        for name in ('pa', 'hc'):
+            if name in results:
+                diff = max(abs(results['mmibs'][g][k] - results[name][g][k])
+                           for g in ('All', 'Things', 'Stuff') for k in ('pq', 'sq', 'rq'))
+                print(f'{key}: max |PQ/SQ/RQ difference| mmibs vs {name}: {diff:.1e}')
+                del results[name]
 
     def ips(key: str) -> str:
         return f'{n / t[key]:8.2f} img/s'
@@ -154,18 +179,21 @@ def main() -> None:
     print(f'  ratio stats / panopticapi (both without decoding):   '
           f'{t["pa_img_nodecode"] / t["stats"]:6.1f}x')
     print('\n(b) folder evaluation (PNG decoding included)')
-    print(f'  eval_panoptic.py --nproc 1                 {ips("cli1")}')
-    print(f'  eval_panoptic.py --nproc 2                 {ips("cli2")}')
-    print(f'  panopticapi pq_compute (1 process/core)   {ips("pa_multi")}')
-    print(f'  panopticapi single core                    {ips("pa_single")}')
-    if 'hotcoco' in t:
-        print(f'  hotcoco pq_compute                         {ips("hotcoco")}')
-    for cli_key in ('cli1', 'cli2'):
-        line = (f'  {cli_key}: {t["pa_single"] / t[cli_key]:.1f}x panopticapi single core, '
-                f'{t["pa_multi"] / t[cli_key]:.1f}x panopticapi multi-core')
-        if 'hotcoco' in t:
-            line += f', {t["hotcoco"] / t[cli_key]:.2f}x hotcoco (>= 0.5 meets the target)'
-        print(line)
+    print(f'  panopticapi pq_compute (1 process/core), boxes/opencv  {ips("pa_multi")}')
+    print(f'  panopticapi single core, boxes/opencv                  {ips("pa_single")}')
+    for key in (f'{shapes}/{writer}' for shapes, writer in sets):
+        print(f'  {key}:')
+        print(f'    decoding one GT PNG: OpenCV + rgb_to_id {1e3 * t[f"opencv {key}"] / n:.2f} ms, '
+              f'decode_id_runs {1e3 * t[f"runs {key}"] / n:.2f} ms')
+        for cli_key in ('cli1', 'cli2'):
+            line = (f'    eval_panoptic.py --nproc {cli_key[-1]}  {ips(f"{cli_key} {key}")}: '
+                    f'{t["pa_single"] / t[f"{cli_key} {key}"]:.1f}x panopticapi single core')
+            if f'hotcoco {key}' in t:
+                line += (f', {t[f"hotcoco {key}"] / t[f"{cli_key} {key}"]:.2f}x hotcoco '
+                         '(>= 0.5 meets the target)')
+            print(line)
+        if f'hotcoco {key}' in t:
+            print(f'    hotcoco pq_compute          {ips(f"hotcoco {key}")}')
 
 
 if __name__ == '__main__':

@@ -10,7 +10,8 @@
 #   3. torch==2.13.0 when no torch is importable (requirements/torch.txt);
 #   4. mmcv 2.1.0 built from source with compiled ops against that torch (requirements/mmcv.txt);
 #      with a CUDA torch and nvcc, the CUDA ops are built too;
-#   5. mmdet, mmsegmentation, mmengine, panopticapi, cityscapesscripts, pytest and mmibs itself (editable).
+#   5. mmdet, mmsegmentation, mmengine, panopticapi, cityscapesscripts, pytest and mmibs itself (editable,
+#      which compiles its C PNG decoder mmibs/evaluation/csrc/png_runs.c).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -68,10 +69,15 @@ pip_install -r requirements/runtime.txt -r requirements/tests.txt
 if ! "$PY" -I - <<'EOF' >/dev/null 2>&1  # -I: the current directory is not on sys.path
 import importlib.util, pathlib, sys
 spec = importlib.util.find_spec('mmibs')  # locates the package without importing it
-sys.exit(spec is None or pathlib.Path(spec.origin).resolve().parents[1] != pathlib.Path.cwd().resolve())
+if spec is None or pathlib.Path(spec.origin).resolve().parents[1] != pathlib.Path.cwd().resolve():
+    sys.exit(1)
+# The compiled PNG decoder must exist and be newer than its C source.
+ext = importlib.util.find_spec('mmibs.evaluation._png_runs')
+source = pathlib.Path('mmibs/evaluation/csrc/png_runs.c')
+sys.exit(ext is None or pathlib.Path(ext.origin).stat().st_mtime < source.stat().st_mtime)
 EOF
 then
-    log "installing mmibs (editable)"
+    log "installing mmibs (editable; compiles mmibs/evaluation/csrc/png_runs.c)"
     pip_install --no-deps --no-build-isolation -e .
 fi
 

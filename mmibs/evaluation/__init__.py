@@ -4,13 +4,17 @@
   predictions, from per-image integer statistics (see ``docs/metrics.md``).
 * :class:`CocoInstancePixelMetric`: mmdet's COCO AP plus Acc^th / Prec^th of instance
   predictions.
+* :func:`read_id_runs`: a COCO-panoptic PNG decoded into :class:`IdRuns` (runs of equal ids).
 """
+from .id_runs import IdRuns
 from .instance_pixel_metric import CocoInstancePixelMetric, resolve_overlaps
 from .panoptic_pixel_metric import PanopticPixelMetric
+from .panoptic_png import read_id_runs
 from .panoptic_stats import PanopticEvalError, PanopticImageStats, Segments, image_stats
 from .panoptic_summary import accumulate, summarize
 
 __all__ = [
-    'CocoInstancePixelMetric', 'PanopticEvalError', 'PanopticImageStats', 'PanopticPixelMetric',
-    'Segments', 'accumulate', 'image_stats', 'resolve_overlaps', 'summarize'
+    'CocoInstancePixelMetric', 'IdRuns', 'PanopticEvalError', 'PanopticImageStats',
+    'PanopticPixelMetric', 'Segments', 'accumulate', 'image_stats', 'read_id_runs',
+    'resolve_overlaps', 'summarize'
 ]

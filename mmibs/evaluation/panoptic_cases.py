@@ -1,6 +1,7 @@
 """Random panoptic GT / prediction pairs in COCO panoptic format, for tests and benchmarks.
 
-A case paints stuff bands, thing rectangles (some crowd) and void boxes into a GT id map; the
+A case paints stuff bands, thing rectangles or polygons (some crowd) and void boxes into a GT id
+map; the
 prediction is the GT shifted by a few pixels, relabelled to fresh ids, with some segments given
 a wrong class, plus extra boxes: unmatched segments, segments spanning several instances and
 void. Ids are random in ``[1, 2**24)``, so most exceed 255.
@@ -12,6 +13,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
+from PIL import Image
 
 #: A case: (GT id map, GT segments, predicted id map, predicted segments). Segments are dicts
 #: with ``id``, ``label`` (contiguous, things first) and ``iscrowd``.
@@ -27,15 +29,19 @@ def _fresh_ids(rng: np.random.Generator, n: int, max_id: int) -> np.ndarray:
 def random_case(rng: np.random.Generator, height: int, width: int, num_things: int,
                 num_stuff: int, num_segments: int, max_id: int = 1 << 24,
                 crowd_prob: float = 0.1, wrong_class_prob: float = 0.1,
-                num_extra: int = 8, num_void: int = 3) -> Case:
+                num_extra: int = 8, num_void: int = 3, shapes: str = 'boxes') -> Case:
     """One random case of size ``height`` x ``width`` with about ``num_segments`` GT segments.
 
     At most one crowd segment per class is drawn (COCO's and Cityscapes' convention).
+    ``shapes='polygons'`` draws each GT segment as a random hexagon inside its box (slanted
+    edges, like polygon annotations) instead of the box itself.
     """
+    if shapes not in ('boxes', 'polygons'):
+        raise ValueError(f"shapes must be 'boxes' or 'polygons', not {shapes!r}")
     num_classes = num_things + num_stuff
     labels: Dict[int, int] = {}
     crowd: Dict[int, bool] = {}
-    gt_label_map = np.zeros((height, width), np.int64)  # temporary: index into segment order
+    gt_label_map = np.zeros((height, width), np.int32)  # temporary: index into segment order
     next_index = 1
     bands = np.sort(rng.choice(np.arange(1, width), size=min(4, width - 1), replace=False))
     for x0, x1 in zip(np.r_[0, bands], np.r_[bands, width]):
@@ -47,7 +53,13 @@ def random_case(rng: np.random.Generator, height: int, width: int, num_things: i
         h = int(np.clip(rng.lognormal(np.log(height / 8), 0.8), 1, height))
         w = int(np.clip(rng.lognormal(np.log(width / 12), 0.8), 1, width))
         y, x = int(rng.integers(0, height - h + 1)), int(rng.integers(0, width - w + 1))
-        gt_label_map[y:y + h, x:x + w] = next_index
+        if shapes == 'boxes':
+            gt_label_map[y:y + h, x:x + w] = next_index
+        else:
+            angles = np.sort(rng.uniform(0, 2 * np.pi, 6))
+            corners = np.stack([x + w / 2 * (1 + np.cos(angles)),
+                                y + h / 2 * (1 + np.sin(angles))], axis=1)
+            cv2.fillPoly(gt_label_map, [corners.round().astype(np.int32)], next_index)
         label = int(rng.integers(0, num_things)) if num_things else int(rng.integers(num_classes))
         is_crowd = label < num_things and label not in crowd_classes and rng.random() < crowd_prob
         if is_crowd:
@@ -112,16 +124,19 @@ def categories(num_things: int, num_stuff: int) -> List[dict]:
 
 
 def write_coco_panoptic(json_path: str, cases: Sequence[Case], num_things: int,
-                        num_stuff: int) -> Tuple[str, str]:
+                        num_stuff: int, writer: str = 'opencv') -> Tuple[str, str]:
     """Write the GT and the predictions of ``cases`` in COCO panoptic format.
 
     Writes ``<json_path>_gt.json`` + folder ``<json_path>_gt/`` and ``<json_path>_pred.json`` +
     ``<json_path>_pred/`` (panopticapi's folder convention). Image ``k`` has id ``k`` and PNG
-    ``img_<k>.png``.
+    ``img_<k>.png``. ``writer`` encodes the PNGs with ``'opencv'`` (as mmcv does: Sub filter on
+    every row) or ``'pillow'`` (as panopticapi and cityscapesscripts do: adaptive filters).
 
     Returns:
         The GT and prediction JSON paths.
     """
+    if writer not in ('opencv', 'pillow'):
+        raise ValueError(f"writer must be 'opencv' or 'pillow', not {writer!r}")
     paths = []
     for which in ('gt', 'pred'):
         folder = f'{json_path}_{which}'
@@ -130,7 +145,10 @@ def write_coco_panoptic(json_path: str, cases: Sequence[Case], num_things: int,
         for k, (gt_ids, gt_segs, pred_ids, pred_segs) in enumerate(cases):
             ids, segs = (gt_ids, gt_segs) if which == 'gt' else (pred_ids, pred_segs)
             name = f'img_{k}.png'
-            cv2.imwrite(osp.join(folder, name), id_to_rgb(ids)[..., ::-1])
+            if writer == 'opencv':
+                cv2.imwrite(osp.join(folder, name), id_to_rgb(ids)[..., ::-1])
+            else:
+                Image.fromarray(id_to_rgb(ids)).save(osp.join(folder, name))
             areas = dict(zip(*np.unique(ids, return_counts=True)))
             images.append(dict(id=k, file_name=f'img_{k}.jpg', height=ids.shape[0],
                                width=ids.shape[1]))

@@ -3,7 +3,7 @@ of PNGs (the picklable worker of the evaluation CLI)."""
 import json
 from typing import Dict, Sequence, Tuple
 
-from .panoptic_io import read_panoptic_png
+from .panoptic_png import read_id_runs
 from .panoptic_stats import PanopticEvalError, PanopticImageStats, Segments, image_stats
 
 #: One image's job: (image id, GT PNG, GT segments, predicted PNG, predicted segments).
@@ -54,7 +54,7 @@ def segments_of(ann: dict, labels: Dict[int, int], where: str) -> Segments:
 
 
 class ImageScorer:
-    """Picklable per-image worker: reads both PNGs and returns the image statistics."""
+    """Picklable per-image worker: reads both PNGs as runs of ids, returns the image statistics."""
 
     def __init__(self, num_classes: int, num_things: int, thresholds: Sequence[float],
                  crowd_ignored: bool) -> None:
@@ -66,7 +66,7 @@ class ImageScorer:
     def __call__(self, job: Job) -> PanopticImageStats:
         image_id, gt_png, gt_segments, pred_png, pred_segments = job
         return image_stats(
-            read_panoptic_png(gt_png), gt_segments, read_panoptic_png(pred_png), pred_segments,
+            read_id_runs(gt_png), gt_segments, read_id_runs(pred_png), pred_segments,
             self.num_classes, self.num_things, self.thresholds,
             crowd_ignored_in_prec=self.crowd_ignored,
             image_name=f'image id {image_id!r} ({pred_png} vs {gt_png})')

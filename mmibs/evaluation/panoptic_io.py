@@ -1,38 +1,12 @@
-"""Reading panoptic PNGs and decoding mmdet's panoptic predictions into segments."""
-from typing import Optional, Tuple
+"""Decoding mmdet's panoptic predictions (``label + instance * label_divisor``) into segments."""
+from typing import Tuple
 
-import cv2
 import numpy as np
-from mmengine.fileio import get
 
-from .panoptic_stats import LUT_LIMIT, PanopticEvalError, Segments
+from .panoptic_stats import PanopticEvalError, Segments
 
-
-def rgb_to_id(bgr: np.ndarray) -> np.ndarray:
-    """panopticapi's ``rgb2id`` for a BGR image as OpenCV decodes it.
-
-    Args:
-        bgr: (H, W, 3) uint8, channels B, G, R.
-
-    Returns:
-        (H, W) int32 ids ``R + 256 * G + 256**2 * B``.
-    """
-    ids = bgr[..., 0].astype(np.int32) << 16
-    ids |= bgr[..., 1].astype(np.int32) << 8
-    ids |= bgr[..., 2]
-    return ids
-
-
-def read_panoptic_png(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
-    """Read a COCO-panoptic PNG (any mmengine file backend) and return its (H, W) int32 ids."""
-    try:
-        data = get(path, backend_args=backend_args)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f'panoptic PNG {path!r} not found') from e
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise PanopticEvalError(f'{path}: cannot be decoded as an image')
-    return rgb_to_id(bgr)
+#: Maps whose largest value is below this count values with a bincount, others sort.
+LUT_LIMIT = 1 << 25
 
 
 def decode_mmdet_panoptic(pan: np.ndarray, num_classes: int, ignore_index: int,

@@ -8,7 +8,8 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from .panoptic_io import decode_mmdet_panoptic, read_panoptic_png
+from .panoptic_io import decode_mmdet_panoptic
+from .panoptic_png import read_id_runs
 from .panoptic_stats import PanopticEvalError, PanopticImageStats, Segments, image_stats
 from .panoptic_summary import accumulate, summarize
 from .panoptic_tables import per_class_table, summary_table
@@ -118,7 +119,7 @@ class PanopticPixelMetric(BaseMetric):
         gt_segments = gt_segments_from_info(data_sample['segments_info'], self.num_classes,
                                             gt_path)
         return image_stats(
-            read_panoptic_png(gt_path, self.backend_args), gt_segments, pan, pred_segments,
+            read_id_runs(gt_path, self.backend_args), gt_segments, pan, pred_segments,
             self.num_classes, self.num_things, self.thresholds, pred_void_ids=void_ids,
             crowd_ignored_in_prec=self.crowd_mode == 'ignore_same_class',
             semantic=self.with_miou, image_name=gt_path)

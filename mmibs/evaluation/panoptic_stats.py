@@ -2,7 +2,8 @@
 
 Every statistic of an image (PQ counts, Acc^th / Prec^th pixel counts, the confusion counts and
 the semantic areas for mIoU) is derived from a single ``(gt segment, predicted segment)``
-intersection table, built with one ``np.bincount`` over the image's pixels. All statistics are
+intersection table, built from the runs of equal ids of both maps (one ``np.bincount`` over the
+pieces of the image on which both ids are constant). All statistics are
 integers, so summing them over images (in any order, on any number of processes) is exact.
 
 Conventions (panopticapi's):
@@ -12,15 +13,12 @@ Conventions (panopticapi's):
 * Labels are contiguous, things first: label ``< num_things`` is a thing class.
 * A GT segment with ``iscrowd`` is a crowd region: never matched, never a false negative.
 """
-import threading
 from dataclasses import dataclass
-from typing import NamedTuple, Optional, Sequence
+from typing import NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
-#: Ids at or above this use a sorted search instead of a lookup table (2**24 covers RGB ids).
-LUT_LIMIT = 1 << 25
-
+from .id_runs import IdRuns
 
 class Segments(NamedTuple):
     """The segments of one panoptic map.
@@ -78,74 +76,58 @@ class PanopticImageStats:
     sem_label: Optional[np.ndarray] = None
 
 
+#: An (H, W) id map, dense or as runs of equal ids.
+IdMap = Union[np.ndarray, IdRuns]
+
+
+def as_runs(id_map: IdMap) -> IdRuns:
+    """``id_map`` as :class:`IdRuns` (converted when it is a dense (H, W) array)."""
+    return id_map if isinstance(id_map, IdRuns) else IdRuns.from_dense(np.asarray(id_map))
+
+
 class PanopticEvalError(ValueError):
     """Raised for predictions or GT that cannot be evaluated (unknown ids or categories)."""
 
 
-_buffers = threading.local()
-
-
-def _zero_lut(size: int, dtype: type) -> np.ndarray:
-    """A zero lookup table of at least ``size`` entries, reused per thread and dtype.
-
-    Callers must reset every entry they set back to 0. Reuse avoids allocating and clearing a
-    table of up to 2**24 entries per image (RGB-encoded ids span 24 bits).
-    """
-    key = np.dtype(dtype).name
-    lut = getattr(_buffers, key, None)
-    if lut is None or len(lut) < size:
-        lut = np.zeros(max(size, 1 << 16), dtype)
-        setattr(_buffers, key, lut)
-    return lut
-
-
-def compact_ids(id_map: np.ndarray, segment_ids: np.ndarray, void_ids: Sequence[int] = (0, ),
+def compact_ids(ids: np.ndarray, segment_ids: np.ndarray, void_ids: Sequence[int] = (0, ),
                 scale: int = 1) -> np.ndarray:
     """Map ids to compact indices times ``scale``: unlisted -> 0, void -> 1, listed i -> i + 2.
 
     Args:
-        id_map: (H, W) non-negative integer segment ids.
-        segment_ids: (N,) distinct listed ids (none of them void).
+        ids: (R,) non-negative integer ids (e.g. of runs).
+        segment_ids: (N,) distinct listed ids (a listed id is never void).
         void_ids: ids that mean void.
         scale: multiplier of the indices (lets a caller form joint indices with one addition).
 
     Returns:
-        (H, W) index map (uint16 or int32) with values in ``scale * [0, N + 1]``.
+        (R,) int64 indices with values in ``scale * [0, N + 1]``.
     """
-    n = len(segment_ids)
     void = np.asarray(void_ids, dtype=np.int64).reshape(-1)
-    values = scale * np.arange(2, n + 2)
-    dtype = np.uint16 if scale * (n + 2) <= np.iinfo(np.uint16).max else np.int32
-    top = max(int(id_map.max(initial=0)), int(segment_ids.max(initial=0)),
-              int(void.max(initial=0)))
-    if top >= LUT_LIMIT:
-        keys = np.concatenate([segment_ids, void])
-        key_values = np.concatenate([values, np.full(len(void), scale)])
-        order = np.argsort(keys)
-        keys, key_values = keys[order], key_values[order]
-        pos = np.minimum(np.searchsorted(keys, id_map), len(keys) - 1)
-        return np.where(keys[pos] == id_map, key_values[pos], 0).astype(dtype)
-    lut = _zero_lut(top + 1, dtype)
-    try:
-        lut[void] = scale
-        lut[segment_ids] = values
-        return lut[id_map]
-    finally:
-        lut[void] = 0
-        lut[segment_ids] = 0
+    keys = np.concatenate([np.asarray(segment_ids, dtype=np.int64), void])
+    values = scale * np.concatenate([np.arange(2, len(keys) - len(void) + 2),
+                                     np.ones(len(void), np.int64)])
+    if not len(keys):
+        return np.zeros(len(ids), np.int64)
+    order = np.argsort(keys, kind='stable')  # a listed id shadows the same void id
+    keys, values = keys[order], values[order]
+    pos = np.minimum(np.searchsorted(keys, ids), len(keys) - 1)
+    return np.where(keys[pos] == ids, values[pos], 0)
 
 
-def intersection_table(gt_ids: np.ndarray, gt_segment_ids: np.ndarray, pred_ids: np.ndarray,
+def intersection_table(gt_runs: IdRuns, gt_segment_ids: np.ndarray, pred_runs: IdRuns,
                        pred_segment_ids: np.ndarray,
                        pred_void_ids: Sequence[int] = (0, )) -> np.ndarray:
-    """Pixel counts of every (GT, predicted) index pair, by one ``np.bincount``.
+    """Pixel counts of every (GT, predicted) index pair, from runs of equal ids.
 
-    Indices follow :func:`compact_ids`: 0 = not listed, 1 = void, i + 2 = listed segment i.
+    Indices follow :func:`compact_ids`: 0 = not listed, 1 = void, i + 2 = listed segment i. The
+    boundaries of both maps' runs split the image into pieces on which the GT and the predicted
+    id are both constant; each piece adds its length to one table cell, so the cost grows with
+    the number of runs, not of pixels.
 
     Args:
-        gt_ids: (H, W) GT ids (0 = void).
+        gt_runs: the (H, W) GT ids as runs (0 = void).
         gt_segment_ids: (N,) listed GT ids.
-        pred_ids: (H, W) predicted ids.
+        pred_runs: the predicted ids as runs, same size.
         pred_segment_ids: (M,) listed predicted ids.
         pred_void_ids: predicted ids that mean void.
 
@@ -153,23 +135,37 @@ def intersection_table(gt_ids: np.ndarray, gt_segment_ids: np.ndarray, pred_ids:
         (N + 2, M + 2) int64 table.
     """
     cols = len(pred_segment_ids) + 2
-    joint = compact_ids(gt_ids, gt_segment_ids, scale=cols)
-    joint += compact_ids(pred_ids, pred_segment_ids, pred_void_ids).astype(joint.dtype, copy=False)
+    gt_index = compact_ids(gt_runs.ids, gt_segment_ids, scale=cols)
+    pred_index = compact_ids(pred_runs.ids, pred_segment_ids, pred_void_ids)
+    # Both start lists are sorted: a stable sort merges them in linear time. After k merged
+    # starts, the pieces' GT run is the last GT start among them (likewise for predictions).
+    merged = np.concatenate([gt_runs.starts, pred_runs.starts])
+    order = np.argsort(merged, kind='stable')
+    bounds = merged[order]
+    gt_run = np.cumsum(order < len(gt_runs.starts)) - 1
+    pred_run = np.arange(len(order)) - 1 - gt_run
+    last = np.empty(len(bounds), bool)  # one piece per distinct start: the last of equal ones
+    last[-1] = True
+    np.not_equal(bounds[1:], bounds[:-1], out=last[:-1])
+    bounds = bounds[last]
+    lengths = np.diff(bounds, append=gt_runs.height * gt_runs.width)
+    joint = gt_index[gt_run[last]] + pred_index[pred_run[last]]
     rows = len(gt_segment_ids) + 2
-    return np.bincount(joint.ravel(), minlength=rows * cols).reshape(rows, cols)
+    table = np.bincount(joint, weights=lengths, minlength=rows * cols)  # exact below 2**53
+    return table.astype(np.int64).reshape(rows, cols)
 
 
-def image_stats(gt_ids: np.ndarray, gt_segments: Segments, pred_ids: np.ndarray,
+def image_stats(gt_ids: IdMap, gt_segments: Segments, pred_ids: IdMap,
                 pred_segments: Segments, num_classes: int, num_things: int,
                 thresholds: Sequence[float], pred_void_ids: Sequence[int] = (0, ),
                 crowd_ignored_in_prec: bool = True, semantic: bool = False,
                 image_name: str = '') -> PanopticImageStats:
-    """Compute all sufficient statistics of one image in one pass over its pixels.
+    """Compute all sufficient statistics of one image from one intersection table.
 
     Args:
-        gt_ids: (H, W) GT segment ids, 0 = void.
+        gt_ids: (H, W) GT segment ids (an array or its :class:`IdRuns`), 0 = void.
         gt_segments: the listed GT segments (labels in ``[0, num_classes)``).
-        pred_ids: (H, W) predicted segment ids.
+        pred_ids: (H, W) predicted segment ids (an array or its :class:`IdRuns`).
         pred_segments: the listed predicted segments; every non-void id of ``pred_ids`` must be
             listed and every listed segment must have pixels.
         num_classes: number of classes ``C``.
@@ -184,17 +180,18 @@ def image_stats(gt_ids: np.ndarray, gt_segments: Segments, pred_ids: np.ndarray,
     Returns:
         The image's :class:`PanopticImageStats`.
     """
-    if gt_ids.shape != pred_ids.shape:
+    gt_runs, pred_runs = as_runs(gt_ids), as_runs(pred_ids)
+    if gt_runs.shape != pred_runs.shape:
         raise PanopticEvalError(
-            f'{image_name}: prediction shape {pred_ids.shape} differs from the GT shape '
-            f'{gt_ids.shape}')
+            f'{image_name}: prediction shape {pred_runs.shape} differs from the GT shape '
+            f'{gt_runs.shape}')
     for what, segs in (('GT', gt_segments), ('predicted', pred_segments)):
         bad = (segs.labels < 0) | (segs.labels >= num_classes)
         if bad.any():
             raise PanopticEvalError(
                 f'{image_name}: {what} segments {segs.ids[bad].tolist()[:10]} have labels '
                 f'{segs.labels[bad].tolist()[:10]} outside the {num_classes} known classes')
-    table = intersection_table(gt_ids, gt_segments.ids, pred_ids, pred_segments.ids,
+    table = intersection_table(gt_runs, gt_segments.ids, pred_runs, pred_segments.ids,
                                pred_void_ids)
     pred_cols = table[:, 2:]  # rows: 0 GT not listed, 1 GT void, 2.. GT segments
     unlisted = table[:, 0]

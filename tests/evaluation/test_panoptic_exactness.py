@@ -34,6 +34,9 @@ def generated_cases() -> list:
     # Large segments with small ids (< 256): many matches, IoUs around 0.5.
     cases += [random_case(rng, 80, 120, NUM_THINGS, NUM_STUFF, 8, max_id=256, crowd_prob=0.5)
               for _ in range(6)]
+    # Polygon segments (slanted edges: runs change from row to row).
+    cases += [random_case(rng, 90, 150, NUM_THINGS, NUM_STUFF, 40, shapes='polygons')
+              for _ in range(3)]
     # Empty images: all-void GT with a prediction, and a GT with an all-void prediction.
     gt, gt_segs, pred, pred_segs = random_case(rng, 32, 48, NUM_THINGS, NUM_STUFF, 10)
     cases.append((np.zeros_like(gt), [], pred, pred_segs))

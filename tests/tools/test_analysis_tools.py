@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from mmengine.runner import Runner
 
-from mmibs.evaluation.panoptic_io import read_panoptic_png
+from mmibs.evaluation.panoptic_png import read_panoptic_png
 from mmibs.utils.experiment_config import derive_config
 from mmibs.utils.run_metrics import RunMetricsError, load_run_metrics, parse_setting
 

@@ -3,10 +3,13 @@ import contextlib
 import importlib.util
 import io
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 from panopticapi.evaluation import pq_compute
+from PIL import Image
 
 from mmibs.evaluation import PanopticEvalError
 from mmibs.evaluation.panoptic_cases import random_case, write_coco_panoptic
@@ -53,6 +56,25 @@ def test_cli_two_processes_give_the_same_json(cli, folders):
         one = cli.main(list(folders))
         two = cli.main(list(folders) + ['--nproc', '2'])
     assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
+
+
+def test_pillow_written_pngs_give_the_same_json(cli, folders, tmp_path):
+    """panopticapi and cityscapesscripts write PNGs with Pillow (adaptive row filters), mmcv and
+    ``write_coco_panoptic`` with OpenCV (Sub filter): both decode to the same scores."""
+    copies = []
+    for json_path in folders:
+        folder = tmp_path / Path(json_path).stem
+        shutil.copytree(json_path[:-5], folder)
+        for png in folder.glob('*.png'):
+            before = png.read_bytes()
+            Image.open(png).save(png)
+            assert png.read_bytes() != before
+        shutil.copy(json_path, f'{folder}.json')
+        copies.append(f'{folder}.json')
+    with contextlib.redirect_stdout(io.StringIO()):
+        opencv = cli.main(list(folders))
+        pillow = cli.main(copies)
+    assert json.dumps(opencv, sort_keys=True) == json.dumps(pillow, sort_keys=True)
 
 
 def test_unlisted_prediction_id_names_the_image(cli, folders, tmp_path):
