@@ -21,9 +21,15 @@ import deflate
 import numpy as np
 from mmengine.fileio import get
 
-from ._png_runs import png_runs
 from .id_runs import IdRuns
 from .panoptic_stats import PanopticEvalError
+
+try:
+    from ._png_runs import png_runs
+except ImportError as e:  # a source checkout used without `pip install -e .`
+    raise ImportError(
+        'mmibs.evaluation._png_runs (mmibs/evaluation/csrc/png_runs.c) is not compiled: run '
+        '`pip install -e .` (or `make env`) in the mmibs checkout') from e
 
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 #: IHDR colour types decoded by the C module, with their channels (8-bit samples only).
