@@ -20,6 +20,7 @@ import numpy as np
 
 from .id_runs import IdRuns
 
+
 class Segments(NamedTuple):
     """The segments of one panoptic map.
 

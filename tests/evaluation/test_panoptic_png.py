@@ -18,6 +18,7 @@ from PIL import Image
 
 from mmibs.evaluation import PanopticEvalError
 from mmibs.evaluation.id_runs import IdRuns
+from mmibs.evaluation.panoptic_cases import id_to_rgb
 from mmibs.evaluation.panoptic_png import decode_id_runs, read_id_runs, rgb_to_id
 
 ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
@@ -64,7 +65,7 @@ def paeth(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 def encode(ids: np.ndarray, filters: Sequence[int], alpha: np.ndarray = None) -> bytes:
     """An 8-bit RGB (or RGBA) PNG of ``ids`` with the given per-row filters."""
-    pixels = np.stack([ids & 255, (ids >> 8) & 255, (ids >> 16) & 255], -1).astype(np.uint8)
+    pixels = id_to_rgb(ids)
     color = 2
     if alpha is not None:
         pixels, color = np.concatenate([pixels, alpha[..., None]], -1), 6
@@ -75,7 +76,7 @@ def encode(ids: np.ndarray, filters: Sequence[int], alpha: np.ndarray = None) ->
 
 def encode_interlaced(ids: np.ndarray) -> bytes:
     """An Adam7-interlaced 8-bit RGB PNG of ``ids`` (filter None)."""
-    pixels = np.stack([ids & 255, (ids >> 8) & 255, (ids >> 16) & 255], -1).astype(np.uint8)
+    pixels = id_to_rgb(ids)
     passes = []
     for x0, y0, dx, dy in ADAM7:
         sub = pixels[y0::dy, x0::dx]
@@ -144,7 +145,7 @@ def test_runs_equal_those_of_the_dense_map():
 def test_pngs_of_pillow_and_opencv(writer):
     rng = np.random.default_rng(5)
     ids = segment_map(rng, 120, 200)
-    rgb = np.stack([ids & 255, (ids >> 8) & 255, (ids >> 16) & 255], -1).astype(np.uint8)
+    rgb = id_to_rgb(ids)
     # A noisy band makes Pillow's adaptive filtering choose every filter type.
     rgb[40:60] = rng.integers(0, 256, (20, 200, 3))
     ids = rgb_to_id(rgb[..., ::-1])
@@ -209,8 +210,7 @@ def corrupt(data: bytes, how: str) -> bytes:
     if how == 'short':
         return png_file(header, filter_rows(np.zeros((3, 6, 3), np.uint8), [0, 0, 0]))
     if how == 'filter':
-        rows = bytearray(filter_rows(
-            np.stack([ids & 255, ids >> 8, ids >> 16], -1).astype(np.uint8), [0, 1, 0, 0]))
+        rows = bytearray(filter_rows(id_to_rgb(ids), [0, 1, 0, 0]))
         rows[2 * (1 + 6 * 3)] = 5  # row 2's filter byte
         return png_file(header, bytes(rows))
     raise ValueError(how)
