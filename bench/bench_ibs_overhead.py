@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
-from step_bench import make_batch, measure_steps, run_variants
+from step_bench import make_batch, measure_steps, parse_step_args, run_variants
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BASELINE_CONFIG = REPO_ROOT / 'configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
@@ -42,21 +42,9 @@ VARIANTS = ('baseline', 'ibs-dense', 'ibs-lean')
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--preset', choices=('synthetic', 'cityscapes-r50'), default='synthetic')
-    parser.add_argument('--crop', type=int, nargs=2, default=(256, 512), metavar=('H', 'W'))
-    parser.add_argument('--batch', type=int, default=4, help='crops per step (per GPU)')
-    parser.add_argument('--things-per-crop', type=int, default=8)
-    parser.add_argument('--ibs-weight', type=float, default=50.0)
-    parser.add_argument('--warmup', type=int, default=2)
-    parser.add_argument('--iters', type=int, default=5)
-    parser.add_argument('--rounds', type=int, default=1,
-                        help='rounds over the 3 variants (interleaved); time = min over rounds')
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--worker', choices=VARIANTS, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    return parse_step_args(argv, __doc__.split('\n')[0], ('synthetic', 'cityscapes-r50'),
+                           VARIANTS, batch_help='crops per step (per GPU)', ibs_weight=50.0,
+                           warmup=2, iters=5)
 
 
 def model_cfg(args: argparse.Namespace, variant: str):

@@ -33,7 +33,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
-from step_bench import make_batch, measure_steps, run_variants
+from step_bench import make_batch, measure_steps, parse_step_args, run_variants
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
@@ -45,21 +45,9 @@ VARIANTS = ('baseline', 'ibs')
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--preset', choices=tuple(CONFIGS), default='synthetic')
-    parser.add_argument('--crop', type=int, nargs=2, default=(256, 512), metavar=('H', 'W'))
-    parser.add_argument('--batch', type=int, default=4, help='crops per step (per GPU), even')
-    parser.add_argument('--things-per-crop', type=int, default=8)
-    parser.add_argument('--ibs-weight', type=float, default=4.0)
-    parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--iters', type=int, default=3)
-    parser.add_argument('--rounds', type=int, default=1,
-                        help='rounds over the variants (interleaved); time = min over rounds')
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--worker', choices=VARIANTS, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    return parse_step_args(argv, __doc__.split('\n')[0], tuple(CONFIGS), VARIANTS,
+                           batch_help='crops per step (per GPU), even', ibs_weight=4.0,
+                           warmup=1, iters=3)
 
 
 def model_cfg(args: argparse.Namespace, variant: str):

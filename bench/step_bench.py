@@ -15,6 +15,29 @@ from typing import Callable, Dict, List, Sequence
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def parse_step_args(argv: List[str], description: str, presets: Sequence[str],
+                    variants: Sequence[str], batch_help: str, ibs_weight: float, warmup: int,
+                    iters: int) -> argparse.Namespace:
+    """The command line both benchmarks share (what :func:`make_batch`,
+    :func:`measure_steps` and :func:`run_variants` read); the defaults differ per benchmark."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('--preset', choices=tuple(presets), default='synthetic')
+    parser.add_argument('--crop', type=int, nargs=2, default=(256, 512), metavar=('H', 'W'))
+    parser.add_argument('--batch', type=int, default=4, help=batch_help)
+    parser.add_argument('--things-per-crop', type=int, default=8)
+    parser.add_argument('--ibs-weight', type=float, default=ibs_weight)
+    parser.add_argument('--warmup', type=int, default=warmup)
+    parser.add_argument('--iters', type=int, default=iters)
+    parser.add_argument('--rounds', type=int, default=1,
+                        help=f'rounds over the {len(variants)} variants (interleaved); '
+                        'time = min over rounds')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--worker', choices=tuple(variants), help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
 def make_batch(args: argparse.Namespace, num_things: int, num_stuff: int, device):
     """A fixed random batch: images (B, 3, H, W) and panoptic targets per crop.
 
