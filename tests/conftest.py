@@ -65,6 +65,24 @@ def tiny_baseline_cfg(data_root: Path, work_dir: Path, max_iters: int = 4) -> Co
     return cfg
 
 
+def use_local_data(cfg: Config, data_root: Path, seg_dir: str) -> None:
+    """Point a config's train / val / test dataloaders at ``data_root``, loading in-process
+    (no workers), and its evaluators at the GT PNGs in ``data_root / seg_dir``."""
+    root = str(data_root) + '/'
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.update(num_workers=0, persistent_workers=False)
+        loader.dataset.data_root = root
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.val_evaluator.seg_prefix = root + seg_dir
+    cfg.test_evaluator = cfg.val_evaluator
+
+
+@pytest.fixture(scope='session')
+def local_data():
+    """:func:`use_local_data`, for tests (test modules cannot import conftest)."""
+    return use_local_data
+
+
 @pytest.fixture(scope='session')
 def make_tiny_cfg():
     """:func:`tiny_baseline_cfg`, for tests (test modules cannot import conftest)."""

@@ -14,9 +14,8 @@ CROP_HW = (64, 128)
 MAX_ITERS = 2
 
 
-def tiny_cfg(repo_root, data_root, work_dir) -> Config:
+def tiny_cfg(repo_root, data_root, work_dir, local_data) -> Config:
     cfg = Config.fromfile(str(repo_root / CONFIG))
-    root = str(data_root) + '/'
     cfg.work_dir = str(work_dir)
     cfg.optim_wrapper.type = 'OptimWrapper'  # AMP needs a GPU
     cfg.optim_wrapper.pop('loss_scale')
@@ -30,13 +29,7 @@ def tiny_cfg(repo_root, data_root, work_dir) -> Config:
     for step in cfg.val_dataloader.dataset.pipeline:
         if step.type == 'Resize':
             step.scale = CROP_HW[::-1]
-    cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
-    cfg.train_dataloader.dataset.data_root = root
-    cfg.val_dataloader.update(num_workers=0, persistent_workers=False)
-    cfg.val_dataloader.dataset.data_root = root
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.val_evaluator.seg_prefix = root + 'gtFine/cityscapes_panoptic_val/'
-    cfg.test_evaluator = cfg.val_evaluator
+    local_data(cfg, data_root, 'gtFine/cityscapes_panoptic_val/')
     cfg.train_cfg.update(max_iters=MAX_ITERS, val_interval=MAX_ITERS)
     cfg.param_scheduler.end = MAX_ITERS
     cfg.default_hooks.logger.interval = 1
@@ -45,8 +38,9 @@ def tiny_cfg(repo_root, data_root, work_dir) -> Config:
     return cfg
 
 
-def test_few_iterations_log_finite_ibs_losses(repo_root, fake_cityscapes_root, tmp_path):
-    cfg = tiny_cfg(repo_root, fake_cityscapes_root, tmp_path)
+def test_few_iterations_log_finite_ibs_losses(repo_root, fake_cityscapes_root, tmp_path,
+                                              local_data):
+    cfg = tiny_cfg(repo_root, fake_cityscapes_root, tmp_path, local_data)
     # as released: 4 crops per GPU in class-paired pairs, random IBS target, weight 50
     assert cfg.train_dataloader.batch_size == 4
     assert cfg.train_dataloader.batch_sampler.type == 'ClassPairedBatchSampler'

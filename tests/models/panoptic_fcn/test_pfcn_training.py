@@ -65,9 +65,8 @@ def run_tool(*args, timeout=600) -> str:
     return output
 
 
-def tiny_synthetic_cfg(repo_root, data_root, work_dir, max_iters: int) -> Config:
+def tiny_synthetic_cfg(repo_root, data_root, work_dir, local_data, max_iters: int) -> Config:
     cfg = Config.fromfile(str(repo_root / SYNTHETIC))
-    root = str(data_root) + '/'
     full_wh, crop_wh = (256, 128), (128, 64)
     cfg.model.panoptic_head.norm_cfg = dict(type='GN', num_groups=8, requires_grad=True)
     cfg.model.test_cfg.stuff_area_limit = 32
@@ -79,13 +78,8 @@ def tiny_synthetic_cfg(repo_root, data_root, work_dir, max_iters: int) -> Config
     for step in cfg.val_dataloader.dataset.pipeline:
         if step.type == 'Resize':
             step.scale = full_wh
-    cfg.train_dataloader.update(batch_size=2, num_workers=0, persistent_workers=False)
-    cfg.train_dataloader.dataset.data_root = root
-    cfg.val_dataloader.update(num_workers=0, persistent_workers=False)
-    cfg.val_dataloader.dataset.data_root = root
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.val_evaluator.seg_prefix = root + 'annotations/panoptic_val/'
-    cfg.test_evaluator = cfg.val_evaluator
+    cfg.train_dataloader.batch_size = 2
+    local_data(cfg, data_root, 'annotations/panoptic_val/')
     cfg.train_cfg.update(max_iters=max_iters, val_interval=max_iters)
     cfg.param_scheduler[0].end = 2
     cfg.param_scheduler[1].end = max_iters + 1
@@ -95,8 +89,9 @@ def tiny_synthetic_cfg(repo_root, data_root, work_dir, max_iters: int) -> Config
     return cfg
 
 
-def test_synthetic_config_trains_then_tools_test_scores(repo_root, synthetic_root, tmp_path):
-    cfg = tiny_synthetic_cfg(repo_root, synthetic_root, tmp_path, max_iters=3)
+def test_synthetic_config_trains_then_tools_test_scores(repo_root, synthetic_root, tmp_path,
+                                                        local_data):
+    cfg = tiny_synthetic_cfg(repo_root, synthetic_root, tmp_path, local_data, max_iters=3)
     config = tmp_path / 'pfcn_tiny.py'
     cfg.dump(str(config))
     output = run_tool(str(repo_root / 'tools/train.py'), str(config), '--work-dir',
@@ -111,13 +106,13 @@ def test_synthetic_config_trains_then_tools_test_scores(repo_root, synthetic_roo
     assert 'panoptic/Acc_th' in output
 
 
-def test_cityscapes_ibs_config_few_iterations(repo_root, fake_cityscapes_root, tmp_path):
+def test_cityscapes_ibs_config_few_iterations(repo_root, fake_cityscapes_root, tmp_path,
+                                              local_data):
     """The Cityscapes IBS + class-paired config as released but for sizes: 64 x 128 crops,
     2 crops (one pair), no pretrained download, validation at 64 x 128, no checkpoint."""
     cfg = Config.fromfile(str(repo_root / CITYSCAPES_IBS))
     assert cfg.model.panoptic_head.loss_ibs.loss_weight == 4.0
     assert cfg.train_dataloader.batch_size == 8
-    root = str(fake_cityscapes_root) + '/'
     crop_wh = (128, 64)
     cfg.work_dir = str(tmp_path)
     cfg.model.backbone.init_cfg = None
@@ -129,13 +124,8 @@ def test_cityscapes_ibs_config_few_iterations(repo_root, fake_cityscapes_root, t
     for step in cfg.val_dataloader.dataset.pipeline:
         if step.type == 'Resize':
             step.scale = crop_wh
-    cfg.train_dataloader.update(batch_size=2, num_workers=0, persistent_workers=False)
-    cfg.train_dataloader.dataset.data_root = root
-    cfg.val_dataloader.update(num_workers=0, persistent_workers=False)
-    cfg.val_dataloader.dataset.data_root = root
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.val_evaluator.seg_prefix = root + 'gtFine/cityscapes_panoptic_val/'
-    cfg.test_evaluator = cfg.val_evaluator
+    cfg.train_dataloader.batch_size = 2
+    local_data(cfg, fake_cityscapes_root, 'gtFine/cityscapes_panoptic_val/')
     cfg.train_cfg.update(max_iters=2, val_interval=2)
     cfg.param_scheduler[0].end = 2
     cfg.param_scheduler[1].end = 3
