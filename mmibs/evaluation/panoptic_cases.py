@@ -29,10 +29,12 @@ def _fresh_ids(rng: np.random.Generator, n: int, max_id: int) -> np.ndarray:
 def random_case(rng: np.random.Generator, height: int, width: int, num_things: int,
                 num_stuff: int, num_segments: int, max_id: int = 1 << 24,
                 crowd_prob: float = 0.1, wrong_class_prob: float = 0.1,
-                num_extra: int = 8, num_void: int = 3, shapes: str = 'boxes') -> Case:
+                num_extra: int = 8, num_void: int = 3, shapes: str = 'boxes',
+                crowd_per_class: int = 1) -> Case:
     """One random case of size ``height`` x ``width`` with about ``num_segments`` GT segments.
 
-    At most one crowd segment per class is drawn (COCO's and Cityscapes' convention).
+    At most ``crowd_per_class`` crowd segments per class are drawn (default 1, COCO's and
+    Cityscapes' convention; more exercise panopticapi's one-crowd-segment-per-class rule).
     ``shapes='polygons'`` draws each GT segment as a random hexagon inside its box (slanted
     edges, like polygon annotations) instead of the box itself.
     """
@@ -48,7 +50,7 @@ def random_case(rng: np.random.Generator, height: int, width: int, num_things: i
         gt_label_map[:, x0:x1] = next_index
         labels[next_index], crowd[next_index] = int(rng.integers(num_things, num_classes)), False
         next_index += 1
-    crowd_classes = set()
+    crowd_count: Dict[int, int] = {}
     for _ in range(max(num_segments - len(bands) - 1, 0)):
         h = int(np.clip(rng.lognormal(np.log(height / 8), 0.8), 1, height))
         w = int(np.clip(rng.lognormal(np.log(width / 12), 0.8), 1, width))
@@ -61,9 +63,10 @@ def random_case(rng: np.random.Generator, height: int, width: int, num_things: i
                                 y + h / 2 * (1 + np.sin(angles))], axis=1)
             cv2.fillPoly(gt_label_map, [corners.round().astype(np.int32)], next_index)
         label = int(rng.integers(0, num_things)) if num_things else int(rng.integers(num_classes))
-        is_crowd = label < num_things and label not in crowd_classes and rng.random() < crowd_prob
+        is_crowd = (label < num_things and crowd_count.get(label, 0) < crowd_per_class
+                    and rng.random() < crowd_prob)
         if is_crowd:
-            crowd_classes.add(label)
+            crowd_count[label] = crowd_count.get(label, 0) + 1
         labels[next_index], crowd[next_index] = label, bool(is_crowd)
         next_index += 1
     for _ in range(num_void):

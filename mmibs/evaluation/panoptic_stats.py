@@ -12,6 +12,11 @@ Conventions (panopticapi's):
   "unlabelled": it matches nothing and is not void either (panopticapi treats it so).
 * Labels are contiguous, things first: label ``< num_things`` is a thing class.
 * A GT segment with ``iscrowd`` is a crowd region: never matched, never a false negative.
+* An unmatched prediction is ignored (not a false positive) when more than half of it lies on
+  void or on a crowd region of its class. Which crowd region: ``pq_crowd_rule`` (see
+  :data:`PQ_CROWD_RULES`); by default panopticapi's, the **last listed** crowd segment of the
+  class in ``segments_info`` (panopticapi keeps one crowd segment per class and image, a dict
+  entry overwritten while it walks the list).
 """
 from dataclasses import dataclass
 from typing import NamedTuple, Optional, Sequence, Union
@@ -19,6 +24,11 @@ from typing import NamedTuple, Optional, Sequence, Union
 import numpy as np
 
 from .id_runs import IdRuns
+
+#: Which same-class crowd GT segments decide whether an unmatched prediction is ignored in PQ:
+#: ``'last_listed'`` (panopticapi and cityscapesscripts: only the class' last crowd segment in
+#: ``segments_info``) or ``'all'`` (every crowd segment of the class).
+PQ_CROWD_RULES = ('last_listed', 'all')
 
 
 class Segments(NamedTuple):
@@ -156,11 +166,25 @@ def intersection_table(gt_runs: IdRuns, gt_segment_ids: np.ndarray, pred_runs: I
     return table.astype(np.int64).reshape(rows, cols)
 
 
+def last_listed_crowd(labels: np.ndarray, crowd: np.ndarray) -> np.ndarray:
+    """(N,) bool: the crowd segments listed last among the crowd segments of their class.
+
+    Args:
+        labels: (N,) class labels of the GT segments, in ``segments_info`` order.
+        crowd: (N,) crowd flags.
+    """
+    positions = np.flatnonzero(crowd)[::-1]  # last listed first
+    _, first_of_class = np.unique(labels[positions], return_index=True)
+    last = np.zeros(len(labels), bool)
+    last[positions[first_of_class]] = True
+    return last
+
+
 def image_stats(gt_ids: IdMap, gt_segments: Segments, pred_ids: IdMap,
                 pred_segments: Segments, num_classes: int, num_things: int,
                 thresholds: Sequence[float], pred_void_ids: Sequence[int] = (0, ),
                 crowd_ignored_in_prec: bool = True, semantic: bool = False,
-                image_name: str = '') -> PanopticImageStats:
+                image_name: str = '', pq_crowd_rule: str = 'last_listed') -> PanopticImageStats:
     """Compute all sufficient statistics of one image from one intersection table.
 
     Args:
@@ -173,14 +197,19 @@ def image_stats(gt_ids: IdMap, gt_segments: Segments, pred_ids: IdMap,
         num_things: the first ``num_things`` labels are thing classes.
         thresholds: confusion thresholds T in percent.
         pred_void_ids: ids of ``pred_ids`` that mean void (no prediction).
-        crowd_ignored_in_prec: exclude predicted pixels on same-class crowd regions from the
-            Prec^th denominator (otherwise they count as false-positive pixels).
+        crowd_ignored_in_prec: exclude predicted pixels on same-class crowd regions (all of
+            them, whatever ``pq_crowd_rule``) from the Prec^th denominator (otherwise they count
+            as false-positive pixels).
         semantic: also compute the semantic areas for mIoU.
         image_name: named in error messages.
+        pq_crowd_rule: one of :data:`PQ_CROWD_RULES`: the crowd segments that can make PQ
+            ignore an unmatched prediction (default: panopticapi's last listed one per class).
 
     Returns:
         The image's :class:`PanopticImageStats`.
     """
+    if pq_crowd_rule not in PQ_CROWD_RULES:
+        raise ValueError(f'pq_crowd_rule must be one of {PQ_CROWD_RULES}, got {pq_crowd_rule!r}')
     gt_runs, pred_runs = as_runs(gt_ids), as_runs(pred_ids)
     if gt_runs.shape != pred_runs.shape:
         raise PanopticEvalError(
@@ -224,7 +253,12 @@ def image_stats(gt_ids: IdMap, gt_segments: Segments, pred_ids: IdMap,
     pred_matched[pj] = True
 
     on_same_crowd = (inter * (same_class & crowd[:, None])).sum(0)  # (n_pred,)
-    ignored = 2 * (pred_on_void + on_same_crowd) > pred_area
+    if pq_crowd_rule == 'last_listed':
+        pq_crowd = last_listed_crowd(gl, crowd)
+        on_pq_crowd = (inter * (same_class & pq_crowd[:, None])).sum(0)
+    else:
+        on_pq_crowd = on_same_crowd
+    ignored = 2 * (pred_on_void + on_pq_crowd) > pred_area
     fp_preds = ~pred_matched & ~ignored
     fn_gts = ~gt_matched & ~crowd
 

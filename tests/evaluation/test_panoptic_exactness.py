@@ -1,4 +1,8 @@
-"""PQ/SQ/RQ of mmibs equal panopticapi's and cityscapesscripts' on generated cases (1e-9)."""
+"""PQ/SQ/RQ of mmibs equal panopticapi's and cityscapesscripts' on generated cases (1e-9).
+
+Includes images with several crowd segments of one class, in several listing orders: both
+references use only the last listed crowd segment of a class to ignore unmatched predictions.
+"""
 import contextlib
 import io
 import json
@@ -26,6 +30,34 @@ def iou_half_case() -> tuple:
     return gt, gt_segs, pred, pred_segs
 
 
+def two_crowd_regions_case(crowd_order: tuple = (2, 3)) -> tuple:
+    """One car matched exactly, two crowd car regions (ids 2, 3), one unmatched car prediction
+    lying entirely on region 2, and one stuff segment matched exactly. ``crowd_order`` is the
+    listing order of the crowd segments."""
+    gt = np.array([[1, 1, 2, 2, 2, 3, 3, 3, 0, 4, 4]])
+    pred = np.array([[11, 11, 12, 12, 0, 0, 0, 0, 0, 14, 14]])
+    gt_segs = ([dict(id=1, label=0, iscrowd=0)]
+               + [dict(id=i, label=0, iscrowd=1) for i in crowd_order]
+               + [dict(id=4, label=NUM_THINGS, iscrowd=0)])
+    pred_segs = [dict(id=11, label=0, iscrowd=0), dict(id=12, label=0, iscrowd=0),
+                 dict(id=14, label=NUM_THINGS, iscrowd=0)]
+    return gt, gt_segs, pred, pred_segs
+
+
+def multi_crowd_cases() -> list:
+    """Cases with 2-3 crowd segments per thing class, each also with its segments reversed and
+    shuffled (the crowd segment listed last changes)."""
+    rng = np.random.default_rng(13)
+    cases = [two_crowd_regions_case((2, 3)), two_crowd_regions_case((3, 2))]
+    for _ in range(4):
+        gt, gt_segs, pred, pred_segs = random_case(rng, 80, 120, NUM_THINGS, NUM_STUFF, 24,
+                                                   crowd_prob=0.6, crowd_per_class=3)
+        order = rng.permutation(len(gt_segs))
+        cases += [(gt, gt_segs, pred, pred_segs), (gt, gt_segs[::-1], pred, pred_segs),
+                  (gt, [gt_segs[i] for i in order], pred, pred_segs)]
+    return cases
+
+
 def generated_cases() -> list:
     rng = np.random.default_rng(2023)
     cases = [iou_half_case()]
@@ -49,8 +81,9 @@ def segments(segs: list) -> Segments:
                                [s['iscrowd'] for s in segs])
 
 
-def mmibs_results(cases: list) -> dict:
-    stats = [image_stats(gt, segments(gs), pred, segments(ps), NUM_CLASSES, NUM_THINGS, (50, ))
+def mmibs_results(cases: list, pq_crowd_rule: str = 'last_listed') -> dict:
+    stats = [image_stats(gt, segments(gs), pred, segments(ps), NUM_CLASSES, NUM_THINGS, (50, ),
+                         pq_crowd_rule=pq_crowd_rule)
              for gt, gs, pred, ps in cases]
     return summarize(accumulate(stats, NUM_CLASSES, 1), NUM_THINGS, (50, ))
 
@@ -81,10 +114,11 @@ def cases():
     return generated_cases()
 
 
-@pytest.mark.parametrize('module', [pa_eval, cs_eval], ids=['panopticapi', 'cityscapesscripts'])
-def test_pq_equals_reference(module, cases, tmp_path):
-    expected = reference_results(module, cases, tmp_path)
-    actual = mmibs_results(cases)
+REFERENCES = pytest.mark.parametrize('module', [pa_eval, cs_eval],
+                                     ids=['panopticapi', 'cityscapesscripts'])
+
+
+def assert_equal_results(actual: dict, expected: dict) -> None:
     for group in ('All', 'Things', 'Stuff'):
         assert actual[group]['n'] == expected[group]['n']
         for key in ('pq', 'sq', 'rq'):
@@ -93,6 +127,65 @@ def test_pq_equals_reference(module, cases, tmp_path):
         for key in ('pq', 'sq', 'rq'):
             assert actual['per_class'][label][key] == pytest.approx(
                 expected['per_class'][category_id_of(label)][key], abs=1e-9), (label, key)
+
+
+@REFERENCES
+def test_pq_equals_reference(module, cases, tmp_path):
+    assert_equal_results(mmibs_results(cases), reference_results(module, cases, tmp_path))
+
+
+@REFERENCES
+def test_pq_equals_reference_with_several_crowd_segments_per_class(module, tmp_path):
+    cases = multi_crowd_cases()
+    assert_equal_results(mmibs_results(cases), reference_results(module, cases, tmp_path))
+
+
+@REFERENCES
+@pytest.mark.parametrize('crowd_order, fp', [((2, 3), 1), ((3, 2), 0)])
+def test_only_the_last_listed_crowd_segment_ignores_a_prediction(module, crowd_order, fp,
+                                                                 tmp_path):
+    """The prediction on crowd region 2 is a FP unless region 2 is listed last."""
+    case = two_crowd_regions_case(crowd_order)
+    stats = image_stats(*[np.asarray(x) if isinstance(x, np.ndarray) else segments(x)
+                          for x in case], NUM_CLASSES, NUM_THINGS, (50, ))
+    assert stats.tp[0] == 1 and stats.fp[0] == fp and stats.fn[0] == 0
+    actual, expected = mmibs_results([case]), reference_results(module, [case], tmp_path)
+    assert actual['Things']['pq'] == expected['Things']['pq'] == 1 / (1 + 0.5 * fp)
+    # The 'all' rule ignores it whatever the order.
+    assert mmibs_results([case], pq_crowd_rule='all')['Things']['pq'] == 1.0
+
+
+def test_multi_crowd_cases_separate_the_two_rules():
+    """On the generated multi-crowd cases the rules differ (the comparison above is not idle)."""
+    cases = multi_crowd_cases()[2:]
+    last = mmibs_results(cases)
+    every = mmibs_results(cases, pq_crowd_rule='all')
+    assert every['Things']['rq'] > last['Things']['rq']
+    stats = [image_stats(gt, segments(gs), pred, segments(ps), NUM_CLASSES, NUM_THINGS, (50, ))
+             for gt, gs, pred, ps in cases]
+    assert all(max(np.bincount([s['label'] for s in gs if s['iscrowd']], minlength=1)) >= 2
+               for gt, gs, _, _ in cases)
+    assert sum(s.fp.sum() for s in stats) > 0
+
+
+def test_prec_th_ignores_every_same_class_crowd_pixel():
+    """Acc^th / Prec^th: pixels on any same-class crowd region leave the Prec^th denominator,
+    whichever PQ crowd rule is used and whatever the listing order."""
+    for order in ((2, 3), (3, 2)):
+        for rule in ('last_listed', 'all'):
+            case = two_crowd_regions_case(order)
+            stats = image_stats(*[np.asarray(x) if isinstance(x, np.ndarray) else segments(x)
+                                  for x in case], NUM_CLASSES, NUM_THINGS, (50, ),
+                                pq_crowd_rule=rule)
+            assert stats.tp_px[0] == 2 and stats.gt_px[0] == 2
+            assert stats.pred_px[0] == 2  # prediction 12 lies on crowd region 2 only
+
+
+def test_unknown_pq_crowd_rule_is_an_error():
+    with pytest.raises(ValueError, match="pq_crowd_rule must be one of"):
+        image_stats(*[np.asarray(x) if isinstance(x, np.ndarray) else segments(x)
+                      for x in two_crowd_regions_case()], NUM_CLASSES, NUM_THINGS, (50, ),
+                    pq_crowd_rule='first')
 
 
 def test_cases_exercise_every_rule(cases):

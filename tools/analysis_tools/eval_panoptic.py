@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from mmibs.evaluation.panoptic_files import ImageScorer, Job, load_panoptic_json, segments_of
 from mmibs.evaluation.panoptic_pixel_metric import CROWD_MODES, DEFAULT_THRESHOLDS
-from mmibs.evaluation.panoptic_stats import PanopticEvalError
+from mmibs.evaluation.panoptic_stats import PQ_CROWD_RULES, PanopticEvalError
 from mmibs.evaluation.panoptic_summary import accumulate, summarize
 from mmibs.evaluation.panoptic_tables import summary_table
 from mmibs.utils import atomic_open
@@ -47,6 +47,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='confusion thresholds T in percent')
     parser.add_argument('--crowd-mode', choices=CROWD_MODES, default=CROWD_MODES[0],
                         help='predicted pixels on same-class crowd regions in Prec^th')
+    parser.add_argument('--pq-crowd-rule', choices=PQ_CROWD_RULES, default=PQ_CROWD_RULES[0],
+                        help='crowd segments that make PQ ignore an unmatched prediction: the '
+                        'last listed one of its class (panopticapi) or all of them')
     parser.add_argument('--nproc', type=int, default=1, help='worker processes')
     return parser.parse_args(argv)
 
@@ -103,7 +106,7 @@ def evaluate(args: argparse.Namespace) -> dict:
     labels, num_things = label_map(gt['categories'])
     jobs = build_jobs(args, gt, pred, labels)
     scorer = ImageScorer(len(labels), num_things, args.thresholds,
-                         args.crowd_mode == 'ignore_same_class')
+                         args.crowd_mode == 'ignore_same_class', args.pq_crowd_rule)
     progress = dict(total=len(jobs), desc='eval_panoptic', unit='img', file=sys.stderr)
     if args.nproc > 1:
         with Pool(args.nproc) as pool:
