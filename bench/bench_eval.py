@@ -30,7 +30,7 @@ import torch
 from mmdet.evaluation.functional import INSTANCE_OFFSET
 from panopticapi import evaluation as pa_eval
 
-from mmibs.evaluation import PanopticPixelMetric, Segments, image_stats
+from mmibs.evaluation import METRIC_GROUPS, PanopticPixelMetric, Segments, image_stats
 from mmibs.evaluation.panoptic_cases import random_case, write_coco_panoptic
 from mmibs.evaluation.panoptic_png import decode_id_runs, rgb_to_id
 
@@ -75,7 +75,7 @@ def main() -> None:
     print(f'{n} images 1024x2048, {segs[0]:.0f} GT / {segs[1]:.0f} predicted segments per image')
 
     # (a) in memory.
-    metric = PanopticPixelMetric()
+    metric = PanopticPixelMetric(metric=METRIC_GROUPS)
     metric.dataset_meta = dict(classes=tuple(map(str, range(NUM_THINGS + NUM_STUFF))),
                                thing_classes=tuple(map(str, range(NUM_THINGS))))
     samples = []

@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny synthetic-streets dataset and a tiny Mask2Former config for it."""
+import importlib.util
 import os.path as osp
 from pathlib import Path
 
@@ -93,6 +94,20 @@ def make_tiny_cfg():
 def repo_root() -> Path:
     """The repository root, the working directory of the tools."""
     return REPO_ROOT
+
+
+@pytest.fixture(scope='session')
+def analysis_tool():
+    """``analysis_tool(name)`` imports ``tools/analysis_tools/<name>.py`` as a module."""
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(
+            name, REPO_ROOT / 'tools' / 'analysis_tools' / f'{name}.py')
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 # --------------------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='annotations/panoptic_train.json',
         data_prefix=dict(img='images/train/', seg='annotations/panoptic_train/'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=32),
+        filter_cfg=None,  # every image, as the Cityscapes / Vistas dataset bases
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
@@ -107,12 +107,12 @@ test_dataloader = val_dataloader
 
 # mmibs' PanopticPixelMetric (docs/metrics.md): PQ/SQ/RQ with panopticapi's rules, plus the
 # paper's Acc^th / Prec^th, the confusion ratio (T = 10..90 %) and mIoU, in memory, from the
-# GT PNGs (seg_prefix + PNG name) and the packed segments_info. Logged as panoptic/PQ etc.
+# GT PNGs (seg_prefix + PNG name) and the packed segments_info. Logged as coco_panoptic/PQ etc.
 val_evaluator = dict(
     _delete_=True,
     type='PanopticPixelMetric',
     seg_prefix=data_root + 'annotations/panoptic_val/',
-    with_miou=True,
+    metric=('PQ', 'pixel', 'confusion', 'mIoU'),  # all groups: the paper's metrics too
     backend_args=backend_args)
 test_evaluator = val_evaluator
 

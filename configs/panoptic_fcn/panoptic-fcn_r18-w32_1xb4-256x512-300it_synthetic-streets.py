@@ -71,7 +71,7 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='annotations/panoptic_train.json',
         data_prefix=dict(img='images/train/', seg='annotations/panoptic_train/'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=32),
+        filter_cfg=None,  # every image, as the Cityscapes / Vistas dataset bases
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
@@ -88,11 +88,12 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# PQ, Acc^th, Prec^th, confusion ratio and mIoU (docs/metrics.md), logged as panoptic/PQ etc.
+# PQ, Acc^th, Prec^th, confusion ratio and mIoU (docs/metrics.md), logged as coco_panoptic/PQ
+# etc. (mmdet's keys)
 val_evaluator = dict(
     type='PanopticPixelMetric',
     seg_prefix=data_root + 'annotations/panoptic_val/',
-    with_miou=True,
+    metric=('PQ', 'pixel', 'confusion', 'mIoU'),  # all groups: the paper's metrics too
     backend_args=backend_args)
 test_evaluator = val_evaluator
 

@@ -13,9 +13,9 @@ import pycocotools.mask as mask_util
 from mmdet.evaluation.metrics import CocoMetric
 from mmdet.registry import METRICS
 
+from .panoptic_gt import gt_png_path, gt_segments_from_info
+from .panoptic_pixel_metric import CROWD_MODES, DEFAULT_THRESHOLDS, flat_metrics
 from .panoptic_png import read_id_runs
-from .panoptic_pixel_metric import (CROWD_MODES, DEFAULT_THRESHOLDS, flat_metrics,
-                                    gt_png_path, gt_segments_from_info)
 from .panoptic_stats import Segments, image_stats
 from .panoptic_summary import accumulate, confusion_summary, pixel_summary
 
@@ -112,7 +112,8 @@ class CocoInstancePixelMetric(CocoMetric):
             path = gt_png_path(data_sample['seg_map_path'], self.seg_prefix)
             stats = image_stats(
                 read_id_runs(path, self.backend_args),
-                gt_segments_from_info(data_sample['segments_info'], num_classes, path),
+                gt_segments_from_info(data_sample['segments_info'], num_classes, num_things,
+                                      path),
                 pred_ids, pred_segments, num_classes, num_things, self.thresholds,
                 crowd_ignored_in_prec=self.crowd_mode == 'ignore_same_class', image_name=path)
             self.results[start + k] = (*self.results[start + k], stats)

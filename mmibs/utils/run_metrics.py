@@ -2,14 +2,15 @@
 
 A *run* is one of:
 
-* an mmengine work dir: the last record with ``panoptic/PQ`` in its
+* an mmengine work dir: the last record with ``coco_panoptic/PQ`` (``panoptic/PQ`` in logs
+  written before mmibs took mmdet's prefix) in its
   ``<timestamp>/vis_data/scalars.json`` (validation during training) or
   ``<timestamp>/<timestamp>.json`` (``tools/test.py``) files, latest timestamp last;
 * one of those JSON-lines files itself;
 * the JSON written by ``tools/analysis_tools/eval_panoptic.py --out`` (fractions, converted).
 
 Metrics are returned as :class:`PanopticPixelMetric` logs them, in percent and without the
-``panoptic/`` prefix: ``PQ``, ``PQ_th``, ``PQ_st``, ``Acc_th``, ``Prec_th``, ``confusion@50``, ...
+prefix: ``PQ``, ``PQ_th``, ``PQ_st``, ``Acc_th``, ``Prec_th``, ``confusion@50``, ...
 
 A *setting* groups runs that differ only by seed: ``LABEL=PATH[,PATH...]`` on command lines.
 """
@@ -22,7 +23,10 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-PREFIX = 'panoptic/'
+#: Metric prefixes, newest first: mmdet's ``CocoPanopticMetric`` prefix, then the one mmibs
+#: logged under before it took mmdet's.
+PREFIXES = ('coco_panoptic/', 'panoptic/')
+PREFIX = PREFIXES[0]
 CONFUSION = 'confusion@'
 
 
@@ -63,10 +67,12 @@ def _from_eval_json(data: dict) -> Dict[str, float]:
 
 
 def _from_records(records: Sequence[dict]) -> Dict[str, float]:
-    """The last record with ``panoptic/PQ``, prefix stripped; empty if there is none."""
+    """The last record with ``<prefix>PQ``, prefix stripped; empty if there is none."""
     for record in reversed(records):
-        if PREFIX + 'PQ' in record:
-            return {k[len(PREFIX):]: float(v) for k, v in record.items() if k.startswith(PREFIX)}
+        for prefix in PREFIXES:
+            if prefix + 'PQ' in record:
+                return {k[len(prefix):]: float(v) for k, v in record.items()
+                        if k.startswith(prefix)}
     return {}
 
 

@@ -1,5 +1,8 @@
 """PanopticPixelMetric on mmdet-format predictions, mIoU via mmseg, errors, instance variant,
 and 2-process (gloo) evaluation equal to 1-process evaluation."""
+import contextlib
+import io
+import json
 import os
 import socket
 
@@ -15,7 +18,8 @@ from mmseg.evaluation.metrics import IoUMetric
 
 from mmibs.evaluation import (CocoInstancePixelMetric, PanopticEvalError, PanopticPixelMetric,
                               Segments, image_stats, resolve_overlaps)
-from mmibs.evaluation.panoptic_cases import id_to_rgb, random_case
+from mmibs.evaluation.panoptic_cases import id_to_rgb, random_case, write_coco_panoptic
+from mmibs.evaluation.panoptic_pixel_metric import METRIC_GROUPS
 
 NUM_THINGS, NUM_STUFF = 3, 4
 NUM_CLASSES = NUM_THINGS + NUM_STUFF
@@ -33,11 +37,13 @@ def to_mmdet(pred_ids: np.ndarray, pred_segs: list) -> np.ndarray:
     return pan
 
 
-def make_samples(tmp_path, num: int, seed: int = 0) -> list:
+def make_samples(tmp_path, num: int, seed: int = 0, **case_kwargs) -> list:
+    """``num`` mmdet-format samples of random cases (``case_kwargs`` go to ``random_case``)."""
     rng = np.random.default_rng(seed)
     samples = []
     for k in range(num):
-        gt, gt_segs, pred, pred_segs = random_case(rng, 48, 80, NUM_THINGS, NUM_STUFF, 20)
+        gt, gt_segs, pred, pred_segs = random_case(rng, 48, 80, NUM_THINGS, NUM_STUFF, 20,
+                                                   **case_kwargs)
         # mmdet merges stuff of one class into one segment: keep one stuff segment per class.
         stuff_seen = {}
         for seg in pred_segs:
@@ -49,7 +55,7 @@ def make_samples(tmp_path, num: int, seed: int = 0) -> list:
         path = str(tmp_path / f'gt_{seed}_{k}.png')
         cv2.imwrite(path, id_to_rgb(gt)[..., ::-1])
         samples.append(dict(
-            seg_map_path=path,
+            img_id=k, img_path=f'images/img_{seed}_{k}.jpg', seg_map_path=path,
             segments_info=[dict(id=s['id'], category=s['label'], iscrowd=s['iscrowd'])
                            for s in gt_segs],
             pred_panoptic_seg=dict(sem_seg=torch.from_numpy(to_mmdet(pred, pred_segs))[None]),
@@ -58,10 +64,48 @@ def make_samples(tmp_path, num: int, seed: int = 0) -> list:
 
 
 def evaluate(samples: list, **kwargs) -> dict:
+    kwargs.setdefault('metric', METRIC_GROUPS)
     metric = PanopticPixelMetric(**kwargs)
     metric.dataset_meta = META
     metric.process({}, samples)
     return metric.evaluate(len(samples))
+
+
+@pytest.mark.parametrize('rule', ['last_listed', 'all'])
+def test_metric_cli_and_instance_variant_agree_on_crowd(tmp_path, analysis_tool, rule):
+    """Images with 2-3 crowd segments per class: the in-memory metric and the CLI give the same
+    PQ under either crowd rule; the instance variant, fed the thing segments as instances, the
+    same Acc^th / Prec^th / confusion (crowd pixels are counted alike everywhere)."""
+    samples = make_samples(tmp_path, 4, seed=5, crowd_prob=0.6, crowd_per_class=3)
+    assert any(sum(s['iscrowd'] and s['label'] == c for s in gs) >= 2
+               for _, gs, _, _ in (x['_case'] for x in samples) for c in range(NUM_THINGS))
+    logged = evaluate(samples, pq_crowd_rule=rule)
+    cases = [s['_case'] for s in samples]
+    gt_json, pred_json = write_coco_panoptic(str(tmp_path / 'set'), cases, NUM_THINGS, NUM_STUFF)
+    with contextlib.redirect_stdout(io.StringIO()):
+        cli = analysis_tool('eval_panoptic').main([gt_json, pred_json, '--pq-crowd-rule', rule])
+    for key, value in (('PQ', cli['All']['pq']), ('PQ_th', cli['Things']['pq']),
+                       ('Acc_th', cli['acc_th']), ('Prec_th', cli['prec_th'])):
+        assert logged[f'coco_panoptic/{key}'] == pytest.approx(100 * value, abs=1e-9), key
+
+    instance = CocoInstancePixelMetric(metric='segm', thresholds=tuple(range(10, 100, 10)))
+    instance.dataset_meta = META
+    for k, s in enumerate(samples):
+        _, gt_segs, pred, pred_segs = s['_case']
+        things = [p for p in pred_segs if p['label'] < NUM_THINGS]
+        gt_things = [g for g in gt_segs if g['label'] < NUM_THINGS and not g['iscrowd']]
+        masks = torch.from_numpy(np.stack([pred == p['id'] for p in things]))
+        sample = dict(
+            img_id=k, ori_shape=pred.shape, seg_map_path=s['seg_map_path'],
+            segments_info=s['segments_info'],
+            instances=[dict(bbox=[0, 0, 1, 1], bbox_label=g['label'], ignore_flag=0,
+                            mask=rle(s['_case'][0] == g['id'])) for g in gt_things],
+            pred_instances=dict(bboxes=torch.zeros(len(things), 4), labels=torch.tensor(
+                [p['label'] for p in things]), scores=torch.ones(len(things)), masks=masks))
+        instance.process({}, [sample])
+    inst = instance.evaluate(len(samples))
+    for key in ('Acc_th', 'Prec_th', 'confusion@30', 'confusion_same@50'):
+        assert inst[f'coco/{key}'] == pytest.approx(logged[f'coco_panoptic/{key}'], abs=1e-9)
 
 
 def test_metric_matches_core_on_segment_lists(tmp_path):
@@ -78,12 +122,12 @@ def test_metric_matches_core_on_segment_lists(tmp_path):
             pred, Segments.from_lists([x['id'] for x in ps], [x['label'] for x in ps]),
             NUM_CLASSES, NUM_THINGS, tuple(range(10, 100, 10))))
     expected = summarize(accumulate(stats, NUM_CLASSES, 9), NUM_THINGS, range(10, 100, 10))
-    assert logged['panoptic/PQ'] == pytest.approx(100 * expected['All']['pq'], abs=1e-9)
-    assert logged['panoptic/PQ_th'] == pytest.approx(100 * expected['Things']['pq'], abs=1e-9)
-    assert logged['panoptic/Acc_th'] == pytest.approx(100 * expected['acc_th'], abs=1e-9)
-    assert logged['panoptic/Prec_th'] == pytest.approx(100 * expected['prec_th'], abs=1e-9)
-    assert logged['panoptic/confusion@50'] == pytest.approx(100 * expected['confusion'][50])
-    assert 0 < logged['panoptic/PQ'] < 100
+    assert logged['coco_panoptic/PQ'] == pytest.approx(100 * expected['All']['pq'], abs=1e-9)
+    assert logged['coco_panoptic/PQ_th'] == pytest.approx(100 * expected['Things']['pq'], abs=1e-9)
+    assert logged['coco_panoptic/Acc_th'] == pytest.approx(100 * expected['acc_th'], abs=1e-9)
+    assert logged['coco_panoptic/Prec_th'] == pytest.approx(100 * expected['prec_th'], abs=1e-9)
+    assert logged['coco_panoptic/confusion@50'] == pytest.approx(100 * expected['confusion'][50])
+    assert 0 < logged['coco_panoptic/PQ'] < 100
 
 
 def test_miou_equals_mmseg_intersect_and_union(tmp_path):
@@ -99,8 +143,8 @@ def test_miou_equals_mmseg_intersect_and_union(tmp_path):
             pred_sem, torch.from_numpy(gt_sem), NUM_CLASSES, 255)])
     iou = areas[0] / areas[1]
     logged = evaluate(samples)
-    assert logged['panoptic/mIoU'] == pytest.approx(100 * np.nanmean(iou), abs=1e-9)
-    assert logged['panoptic/aAcc'] == pytest.approx(100 * areas[0].sum() / areas[3].sum())
+    assert logged['coco_panoptic/mIoU'] == pytest.approx(100 * np.nanmean(iou), abs=1e-9)
+    assert logged['coco_panoptic/aAcc'] == pytest.approx(100 * areas[0].sum() / areas[3].sum())
 
 
 def test_unknown_predicted_label_is_a_clear_error(tmp_path):
@@ -125,11 +169,12 @@ def test_prediction_id_not_in_segment_list_is_a_clear_error():
                     Segments.from_lists([5, 6], [0, 1]), 2, 2, (50, ), image_name='img.png')
 
 
-def _dist_worker(rank: int, world_size: int, port: int, samples: list, out: dict) -> None:
+def _dist_worker(rank: int, world_size: int, port: int, samples: list, out: dict,
+                 outfile_prefix: str) -> None:
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     torch_dist.init_process_group('gloo', rank=rank, world_size=world_size)
     try:
-        metric = PanopticPixelMetric()
+        metric = PanopticPixelMetric(metric=METRIC_GROUPS, outfile_prefix=outfile_prefix)
         metric.dataset_meta = META
         # DefaultSampler's split: rank r gets samples r, r + world_size, ...
         metric.process({}, samples[rank::world_size])
@@ -141,22 +186,29 @@ def _dist_worker(rank: int, world_size: int, port: int, samples: list, out: dict
 
 
 def test_two_processes_equal_one_process(tmp_path):
+    """Same metrics, and the same prediction files (each rank writes its images' PNGs)."""
     samples = make_samples(tmp_path, 5, seed=3)
     for s in samples:
         del s['_case']
-    single = evaluate(samples)
+    single = evaluate(samples, outfile_prefix=str(tmp_path / 'one'))
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         port = sock.getsockname()[1]
     with mp.Manager() as manager:
         out = manager.dict()
         # fork: the workers need not re-import this test module (pytest's importlib mode).
-        mp.start_processes(_dist_worker, args=(2, port, samples, out), nprocs=2, join=True,
-                           start_method='fork')
+        mp.start_processes(_dist_worker, args=(2, port, samples, out, str(tmp_path / 'two')),
+                           nprocs=2, join=True, start_method='fork')
         double = dict(out)
     assert set(double) == set(single)
     for key, value in single.items():
         assert double[key] == value or (np.isnan(value) and np.isnan(double[key])), key
+    written = {}
+    for run in ('one', 'two'):
+        data = json.loads((tmp_path / f'{run}.panoptic.json').read_text())
+        pngs = {p.name: p.read_bytes() for p in (tmp_path / f'{run}.panoptic').iterdir()}
+        written[run] = (sorted(data['annotations'], key=lambda a: a['image_id']), pngs)
+    assert len(written['one'][1]) == 5 and written['one'] == written['two']
 
 
 def test_resolve_overlaps_score_order_and_overlap_rule():

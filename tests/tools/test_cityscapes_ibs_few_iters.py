@@ -57,4 +57,4 @@ def test_few_iterations_log_finite_ibs_losses(repo_root, fake_cityscapes_root, t
     assert 'train/d0.loss_ibs' not in hub.log_scalars
     assert sum(ibs) + sum(sum(values) for values in layers) > 0  # some thing was supervised
     assert math.isfinite(hub.get_scalar('train/loss').current())
-    assert 'panoptic/PQ' in hub.log_scalars.keys() or 'val/panoptic/PQ' in hub.log_scalars
+    assert 'coco_panoptic/PQ' in hub.log_scalars.keys() or 'val/coco_panoptic/PQ' in hub.log_scalars

@@ -1,6 +1,5 @@
 """tools/analysis_tools/eval_panoptic.py: panopticapi-equal PQ, JSON output, clear errors."""
 import contextlib
-import importlib.util
 import io
 import json
 import shutil
@@ -16,12 +15,8 @@ from mmibs.evaluation.panoptic_cases import random_case, write_coco_panoptic
 
 
 @pytest.fixture(scope='module')
-def cli(repo_root):
-    spec = importlib.util.spec_from_file_location(
-        'eval_panoptic', repo_root / 'tools/analysis_tools/eval_panoptic.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def cli(analysis_tool):
+    return analysis_tool('eval_panoptic')
 
 
 @pytest.fixture(scope='module')

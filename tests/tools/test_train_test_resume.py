@@ -17,7 +17,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
-PQ_PATTERN = re.compile(r'panoptic/PQ: ([0-9.]+)')
+PQ_PATTERN = re.compile(r'coco_panoptic/PQ: ([0-9.]+)')
 
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -82,7 +82,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='LABEL=PATH[,PATH...] (work dirs or metrics JSON files)')
     parser.add_argument('--baseline', help='label of the setting the deltas refer to')
     parser.add_argument('--metrics', nargs='+', default=list(DEFAULT_METRICS),
-                        help='metric keys (as logged without "panoptic/")')
+                        help='metric keys (as logged, without the "coco_panoptic/" prefix)')
     parser.add_argument('--digits', type=int, default=1, help='decimals')
     parser.add_argument('--out', help='also write the table to this Markdown file')
     return parser.parse_args(argv)

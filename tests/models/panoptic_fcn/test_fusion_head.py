@@ -182,7 +182,7 @@ def test_prediction_scores_perfectly_against_its_own_layout_in_the_pixel_metric(
         segments_info.append(dict(id=seg_id, category=category, iscrowd=0))
     path = tmp_path / 'gt.png'
     Image.fromarray(id2rgb(gt)).save(path)
-    metric = PanopticPixelMetric()
+    metric = PanopticPixelMetric(metric=('PQ', 'pixel'))
     classes = tuple(f'c{i}' for i in range(VOID))
     metric.dataset_meta = dict(classes=classes, thing_classes=classes[:NUM_THINGS],
                                stuff_classes=classes[NUM_THINGS:])
@@ -190,7 +190,7 @@ def test_prediction_scores_perfectly_against_its_own_layout_in_the_pixel_metric(
                              pred_panoptic_seg=pan.to_dict())])
     scores = metric.evaluate(1)
     for key in ('PQ', 'PQ_th', 'PQ_st', 'Acc_th'):
-        assert scores[f'panoptic/{key}'] == pytest.approx(100.0)
+        assert scores[f'coco_panoptic/{key}'] == pytest.approx(100.0)
 
 
 def up4_block(rows: slice, cols: slice) -> np.ndarray:

@@ -19,7 +19,7 @@ from mmengine.runner import Runner
 SYNTHETIC = 'configs/panoptic_fcn/panoptic-fcn_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
 CITYSCAPES_IBS = ('configs/panoptic_fcn/'
                   'panoptic-fcn-ibs-class-paired_r50_4xb8-512x1024-65k_cityscapes-panoptic.py')
-PQ_PATTERN = re.compile(r'panoptic/PQ: ([0-9.]+)')
+PQ_PATTERN = re.compile(r'coco_panoptic/PQ: ([0-9.]+)')
 
 
 def d2_warmup_poly(it: int, base: float = 0.02, warmup: int = 1000,
@@ -103,7 +103,7 @@ def test_synthetic_config_trains_then_tools_test_scores(repo_root, synthetic_roo
                       '--work-dir', str(tmp_path / 'test'))
     pq = PQ_PATTERN.findall(output)
     assert pq and 0 <= float(pq[-1]) <= 100
-    assert 'panoptic/Acc_th' in output
+    assert 'coco_panoptic/Acc_th' in output
 
 
 def test_cityscapes_ibs_config_few_iterations(repo_root, fake_cityscapes_root, tmp_path,
@@ -138,4 +138,4 @@ def test_cityscapes_ibs_config_few_iterations(repo_root, fake_cityscapes_root, t
     for key in ('loss_pos_th', 'loss_pos_st', 'loss_seg_th', 'loss_seg_st', 'loss_ibs_th'):
         values = hub.get_scalar(f'train/{key}').data[0]
         assert len(values) == 2 and all(math.isfinite(v) and v >= 0 for v in values), key
-    assert 'panoptic/PQ' in hub.log_scalars or 'val/panoptic/PQ' in hub.log_scalars
+    assert 'coco_panoptic/PQ' in hub.log_scalars or 'val/coco_panoptic/PQ' in hub.log_scalars
