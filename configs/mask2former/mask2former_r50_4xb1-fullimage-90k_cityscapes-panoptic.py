@@ -14,7 +14,7 @@ train_pipeline = [
     dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True, with_seg=True,
          backend_args=backend_args),
     dict(type='RandomResize', scale=(2048, 1024), ratio_range=(0.5, 2.0), keep_ratio=True),
-    dict(type='PhotoMetricDistortion'),
+    dict(type='ColorAugSSD'),  # authors: INPUT.COLOR_AUG_SSD (detectron2 ColorAugSSDTransform)
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]

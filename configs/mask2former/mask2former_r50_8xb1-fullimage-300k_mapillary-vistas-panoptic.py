@@ -16,7 +16,7 @@ train_pipeline = [
     # shortest side 1024, 1152, ..., 2048, longest side <= 4096 (the dataset base's scales)
     dict(type='RandomChoiceResize', scales=[(4096, s) for s in range(1024, 2049, 128)],
          keep_ratio=True),
-    dict(type='PhotoMetricDistortion'),
+    dict(type='ColorAugSSD'),  # authors: INPUT.COLOR_AUG_SSD (detectron2 ColorAugSSDTransform)
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]

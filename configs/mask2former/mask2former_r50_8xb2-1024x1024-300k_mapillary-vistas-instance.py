@@ -42,7 +42,7 @@ train_pipeline = [
          keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size[::-1], crop_type='absolute', recompute_bbox=True,
          allow_negative_crop=True),
-    dict(type='PhotoMetricDistortion'),
+    dict(type='ColorAugSSD'),  # authors: INPUT.COLOR_AUG_SSD (detectron2 ColorAugSSDTransform)
     dict(type='RandomFlip', prob=0.5),
     dict(type='RemoveSegmentsOutsideCrop', min_area=1),
     dict(type='PackDetInputs'),

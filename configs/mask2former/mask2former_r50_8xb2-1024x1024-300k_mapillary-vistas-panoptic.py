@@ -42,7 +42,7 @@ train_pipeline = [
     # authors: RandomCrop_CategoryAreaConstraint with max area 1.0 = a plain uniform crop
     dict(type='RandomCrop', crop_size=crop_size[::-1], crop_type='absolute', recompute_bbox=True,
          allow_negative_crop=True),
-    dict(type='PhotoMetricDistortion'),  # authors: COLOR_AUG_SSD (same four jitters and ranges)
+    dict(type='ColorAugSSD'),  # authors: INPUT.COLOR_AUG_SSD (detectron2 ColorAugSSDTransform)
     dict(type='RandomFlip', prob=0.5),
     # The authors' Mask2Former fix (paper §5.2): no targets for segments outside the crop.
     dict(type='RemoveSegmentsOutsideCrop', min_area=1),

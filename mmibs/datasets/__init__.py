@@ -6,12 +6,12 @@ from .mapillary_vistas_panoptic import MapillaryVistasPanopticDataset
 from .samplers import ClassPairedBatchSampler, ClassPairedSamplerHook
 from .segment_index import PairedSample, SegmentIndex, SegmentIndexError
 from .synthetic_streets import SyntheticStreetsPanopticDataset
-from .transforms import ClassPairedCrop  # noqa: F401  (class-paired crop sampling)
-from .transforms import LoadPanopticAnnotationsChecked, RemoveSegmentsOutsideCrop
+from .transforms import (ClassPairedCrop, ColorAugSSD, LoadPanopticAnnotationsChecked,
+                         RemoveSegmentsOutsideCrop)
 
 __all__ = [
     'CocoFormatPanopticDataset', 'PanopticAnnotationError', 'SyntheticStreetsPanopticDataset',
-    'LoadPanopticAnnotationsChecked', 'RemoveSegmentsOutsideCrop',
+    'LoadPanopticAnnotationsChecked', 'RemoveSegmentsOutsideCrop', 'ColorAugSSD',
     'ClassPairedBatchSampler', 'ClassPairedSamplerHook', 'ClassPairedCrop', 'PairedSample',
     'PairedSampleError', 'SegmentIndex', 'SegmentIndexError', 'CityscapesPanopticDataset',
     'MapillaryVistasPanopticDataset'
