@@ -147,3 +147,33 @@ def test_mask2former_model_base_is_mmdet_mask2former():
     assert ours.optim_wrapper.optimizer == theirs.optim_wrapper.optimizer
     assert ours.optim_wrapper.paramwise_cfg == theirs.optim_wrapper.paramwise_cfg
     assert ours.optim_wrapper.clip_grad == theirs.optim_wrapper.clip_grad
+
+
+#: Where the colour augmentation sits in the authors' Mask2Former training: after the crop (or
+#: the resize, without crop), before the flip.
+M2F_CROP_STEPS = ('RandomCrop', 'ClassPairedCrop')
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=config_id)
+def test_colour_augmentation_follows_the_authors(config):
+    """Mask2Former on Cityscapes / Vistas: ColorAugSSD (the authors' COLOR_AUG_SSD) between the
+    crop and the flip; Panoptic FCN: none (the official one uses resize, crop and flip only);
+    mmdet's PhotoMetricDistortion (hue +-18 degrees, channel swaps) nowhere."""
+    cfg = Config.fromfile(str(config))
+    steps = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    assert 'PhotoMetricDistortion' not in steps
+    real_data = cfg.train_dataloader.dataset.type != 'SyntheticStreetsPanopticDataset'
+    if cfg.model.type == 'Mask2Former' and real_data:
+        assert steps.count('ColorAugSSD') == 1, steps
+        position = steps.index('ColorAugSSD')
+        before = [s for s in steps[:position] if s in M2F_CROP_STEPS or 'Resize' in s]
+        assert before and steps.index('RandomFlip') == position + 1, steps
+    else:
+        assert 'ColorAugSSD' not in steps, steps
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=config_id)
+def test_training_sets_keep_every_image(config):
+    """The authors train on (and the class-paired index covers) every image of the JSON."""
+    dataset = Config.fromfile(str(config)).train_dataloader.dataset
+    assert dataset.get('filter_cfg') is None, dataset.get('filter_cfg')

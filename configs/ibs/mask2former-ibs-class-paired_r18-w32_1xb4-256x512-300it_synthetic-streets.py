@@ -34,6 +34,7 @@ train_dataloader = dict(
     batch_sampler=dict(
         type='ClassPairedBatchSampler',
         class_sampling='uniform',  # authors; 'things' or 'frequency' as options
+        class_order='permutation',  # authors: one stream of class permutations, all ranks
         scale_options=(16, 32, 64, 128, 256),
         avoid_same_image=False,  # authors; True keeps the IBS assumption strictly
         segment_sampling='image',

@@ -26,7 +26,7 @@ train_pipeline = [
          max_short_side=6192, max_long_side=9288,
          stuff_resize=dict(short_side=m2f_short_sides, sample_style='choice',
                            max_long_side=8192)),
-    dict(type='PhotoMetricDistortion'),
+    dict(type='ColorAugSSD'),  # authors: INPUT.COLOR_AUG_SSD (detectron2 ColorAugSSDTransform)
     dict(type='RandomFlip', prob=0.5),
     dict(type='RemoveSegmentsOutsideCrop', min_area=1),
     dict(type='PackDetInputs',
@@ -38,6 +38,7 @@ train_dataloader = dict(
     batch_sampler=dict(
         type='ClassPairedBatchSampler',
         class_sampling='uniform',  # authors' panoptic rule: all 65 classes, stuff included
+        class_order='permutation',  # authors: one stream of class permutations, all ranks
         scale_options=(32, 64, 128, 256, 512),
         avoid_same_image=False,
         segment_sampling='image',

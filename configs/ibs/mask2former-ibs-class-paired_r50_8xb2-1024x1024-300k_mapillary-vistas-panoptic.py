@@ -33,7 +33,7 @@ train_pipeline = [
          max_short_side=6192, max_long_side=9288,
          stuff_resize=dict(short_side=m2f_short_sides, sample_style='choice',
                            max_long_side=8192)),
-    dict(type='PhotoMetricDistortion'),  # authors: COLOR_AUG_SSD, per crop
+    dict(type='ColorAugSSD'),  # authors: INPUT.COLOR_AUG_SSD (detectron2 ColorAugSSDTransform)
     dict(type='RandomFlip', prob=0.5),
     # The authors' Mask2Former fix (paper §5.2): no targets for segments outside the crop.
     dict(type='RemoveSegmentsOutsideCrop', min_area=1),
@@ -46,6 +46,7 @@ train_dataloader = dict(
     batch_sampler=dict(
         type='ClassPairedBatchSampler',
         class_sampling='uniform',  # authors: uniform over all classes, stuff included
+        class_order='permutation',  # authors: one stream of class permutations, all ranks
         scale_options=(32, 64, 128, 256, 512),  # authors: NEW_SAMPLING scale options
         avoid_same_image=False,  # authors; True keeps the IBS assumption strictly
         segment_sampling='image',

@@ -24,6 +24,7 @@ train_dataloader = dict(
     batch_sampler=dict(
         type='ClassPairedBatchSampler',
         class_sampling='uniform',  # authors: uniform over all classes, stuff included
+        class_order='permutation',  # authors: one stream of class permutations, all ranks
         scale_options=(32, 64, 128, 256, 512),  # authors: NEW_SAMPLING scale options
         avoid_same_image=False,  # authors; True keeps the IBS assumption strictly
         segment_sampling='image',

@@ -20,6 +20,7 @@ train_dataloader = dict(
     batch_sampler=dict(
         type='ClassPairedBatchSampler',
         class_sampling='uniform',
+        class_order='permutation',  # authors: one stream of class permutations, all ranks
         scale_options=(32, 64, 128, 256, 512),
         avoid_same_image=False,
         segment_sampling='image',

@@ -97,11 +97,39 @@ def test_two_simulated_ranks_draw_their_own_adjacent_pairs(dataset, monkeypatch)
     assert len(list(sampler)) == len(sampler)
 
 
+def global_labels(dataset, monkeypatch, world_size, batch_size, steps, **kwargs) -> list:
+    """Pair classes of all simulated ranks in the authors' global order (step, pair, rank)."""
+    per_rank = []
+    for rank in range(world_size):
+        monkeypatch.setattr(cpbs, 'get_dist_info', lambda rank=rank: (rank, world_size))
+        per_rank.append(take(make(dataset, seed=21, batch_size=batch_size, **kwargs), steps))
+    pairs = batch_size // 2
+    return [per_rank[r][step][2 * k].label
+            for step in range(steps) for k in range(pairs) for r in range(world_size)]
+
+
+def test_permutation_order_spreads_each_class_permutation_over_ranks(dataset, monkeypatch):
+    """class_order='permutation': the pairs of all ranks, in the authors' order (each rank takes
+    every W-th item of one stream), are consecutive shuffled permutations of the classes."""
+    labels = global_labels(dataset, monkeypatch, world_size=3, batch_size=4, steps=40)
+    classes = sorted(make(dataset).classes.tolist())
+    num = len(classes)
+    blocks = [labels[i:i + num] for i in range(0, len(labels) - num + 1, num)]
+    assert len(blocks) >= 20
+    assert all(sorted(block) == classes for block in blocks)
+    assert len({tuple(block) for block in blocks}) > 10  # shuffled anew each time
+    # Independent draws repeat classes within a permutation-sized window.
+    independent = global_labels(dataset, monkeypatch, world_size=3, batch_size=4, steps=40,
+                                class_order='independent')
+    assert any(sorted(independent[i:i + num]) != classes
+               for i in range(0, len(independent) - num + 1, num))
+
+
 def test_things_only_frequency_and_avoid_same_image(dataset):
     index = dataset.get_segment_index()
     labels = {s.label for b in take(make(dataset, class_sampling='things'), 50) for s in b}
     assert labels and labels <= set(range(NUM_THINGS))
-    freq = make(dataset, class_sampling='frequency')
+    freq = make(dataset, class_sampling='frequency', class_order='independent')
     segs = np.array([index.num_segments(c) for c in freq.classes], dtype=float)
     np.testing.assert_allclose(freq.class_weights, segs / segs.sum())
     for batch in take(make(dataset, avoid_same_image=True), 50):
@@ -114,6 +142,10 @@ def test_errors_at_build_time(dataset):
         make(dataset, batch_size=3)
     with pytest.raises(ValueError, match='class_sampling'):
         make(dataset, class_sampling='rare')
+    with pytest.raises(ValueError, match='class_order'):
+        make(dataset, class_order='sorted')
+    with pytest.raises(ValueError, match="'frequency'.*class_order='independent'"):
+        make(dataset, class_sampling='frequency')
 
     class FakeDataset:
         def __init__(self, index):

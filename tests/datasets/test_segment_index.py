@@ -1,6 +1,7 @@
 """SegmentIndex: contents against the JSON, crowd rules, draws, errors, on-disk cache, tool."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -133,3 +134,23 @@ def test_build_class_index_tool(synthetic_root, tmp_path, repo_root):
         line = next(l for l in out.stdout.splitlines() if l.split()[:1] == [c['name']])
         assert line.split()[2:4] == [str(c['images']), str(c['segments'])]
     assert len(list(Path(tmp_path).glob('segment_index_*.npz'))) == 1
+
+
+def test_index_without_filter_covers_stuff_only_images(synthetic_root, tmp_path):
+    """With filter_cfg=None (the configs' setting, the authors' index) an image without things
+    still serves its stuff classes; mmdet's filter_empty_gt would drop it from the index."""
+    root = tmp_path / 'synthetic'
+    shutil.copytree(synthetic_root, root)
+    path = root / 'annotations/panoptic_train.json'
+    raw = json.loads(path.read_text())
+    things = {c['id'] for c in raw['categories'] if c['isthing']}
+    first = raw['annotations'][0]
+    first['segments_info'] = [s for s in first['segments_info'] if s['category_id'] not in things]
+    path.write_text(json.dumps(raw))
+    everything = build(root, filter_cfg=None).get_segment_index()
+    filtered = build(root, filter_cfg=dict(filter_empty_gt=True, min_size=32)).get_segment_index()
+    stuff = [THINGS_FIRST.index(n) for n in ('road', 'sky')]
+    for label in stuff:
+        assert 0 in everything.group_image[everything.class_ptr[label]:
+                                           everything.class_ptr[label + 1]]
+        assert everything.num_images(label) == filtered.num_images(label) + 1

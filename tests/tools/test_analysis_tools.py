@@ -5,7 +5,6 @@ dir and checkpoint feed the tools. Confusion marks are checked against the metri
 (eval_panoptic.py's confusion ratio) on hand-made predictions that merge two GT instances.
 """
 import contextlib
-import importlib.util
 import io
 import json
 import math
@@ -26,15 +25,6 @@ CLASS_PAIRED = ('configs/ibs/'
                 'mask2former-ibs-class-paired_r18-w32_1xb4-256x512-300it_synthetic-streets.py')
 
 
-def load_tool(repo_root: Path, name: str):
-    """Import ``tools/analysis_tools/<name>.py`` as a module."""
-    spec = importlib.util.spec_from_file_location(
-        name, repo_root / 'tools' / 'analysis_tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def quiet(func, *args):
     """Call ``func`` with stdout captured."""
     with contextlib.redirect_stdout(io.StringIO()):
@@ -52,12 +42,13 @@ def trained(synthetic_root, make_tiny_cfg, tmp_path_factory):
     return config_path, work_dir, work_dir / 'iter_2.pth'
 
 
-def write_run(folder: Path, metrics: dict, timestamp: str = '20260101_000000') -> Path:
+def write_run(folder: Path, metrics: dict, timestamp: str = '20260101_000000',
+              prefix: str = 'coco_panoptic/') -> Path:
     """A fake work dir whose scalars.json ends with one validation record (percent)."""
     vis = folder / timestamp / 'vis_data'
     vis.mkdir(parents=True)
     records = [{'loss': 1.0, 'step': 1},
-               dict({f'panoptic/{k}': v for k, v in metrics.items()}, step=2)]
+               dict({f'{prefix}{k}': v for k, v in metrics.items()}, step=2)]
     (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in records))
     return folder
 
@@ -107,10 +98,10 @@ def pure_red(img: np.ndarray) -> np.ndarray:
     return (img[..., 0] >= 250) & (img[..., 1] <= 10) & (img[..., 2] <= 10)
 
 
-def test_visualize_marks_exactly_the_confused_segments(repo_root, synthetic_root,
+def test_visualize_marks_exactly_the_confused_segments(analysis_tool, synthetic_root,
                                                        merged_predictions, tmp_path):
     gt_json, pred_json, (x1, y1, x2, y2) = merged_predictions
-    vis = load_tool(repo_root, 'visualize_confusion')
+    vis = analysis_tool('visualize_confusion')
     out = tmp_path / 'fig'
     summary = quiet(vis.main, [str(gt_json), '--img-dir', str(synthetic_root / 'images/val'),
                                '--panel', 'merged', str(pred_json), '--panel', 'exact',
@@ -136,16 +127,16 @@ def test_visualize_marks_exactly_the_confused_segments(repo_root, synthetic_root
     assert summary['synth_val_00000']['merged']['confused'] == 0
     assert all(v['exact']['confused'] == 0 for v in summary.values())
     # The marked segments are those the metric counts: eval_panoptic.py's confusion@50.
-    scores = quiet(load_tool(repo_root, 'eval_panoptic').main, [str(gt_json), str(pred_json)])
+    scores = quiet(analysis_tool('eval_panoptic').main, [str(gt_json), str(pred_json)])
     confused = sum(v['merged']['confused'] for v in summary.values())
     things = sum(v['merged']['things'] for v in summary.values())
     assert confused / things == pytest.approx(scores['confusion'][50], abs=1e-12)
 
 
-def test_visualize_keeps_the_most_confused_images(repo_root, synthetic_root,
+def test_visualize_keeps_the_most_confused_images(analysis_tool, synthetic_root,
                                                   merged_predictions, tmp_path):
     gt_json, pred_json, _ = merged_predictions
-    summary = quiet(load_tool(repo_root, 'visualize_confusion').main, [
+    summary = quiet(analysis_tool('visualize_confusion').main, [
         str(gt_json), '--img-dir', str(synthetic_root / 'images/val'), '--panel', 'exact',
         str(gt_json), '--panel', 'merged', str(pred_json), '--out-dir', str(tmp_path),
         '--no-gt', '--order', 'confused', '--max-images', '1'])
@@ -153,7 +144,7 @@ def test_visualize_keeps_the_most_confused_images(repo_root, synthetic_root,
     assert list(summary) == ['synth_val_00000']
     assert [p.name for p in tmp_path.glob('*.png')] == ['synth_val_00000.png']
     assert summary['synth_val_00000']['merged']['confused'] == 0
-    summary = quiet(load_tool(repo_root, 'visualize_confusion').main, [
+    summary = quiet(analysis_tool('visualize_confusion').main, [
         str(gt_json), '--img-dir', str(synthetic_root / 'images/val'), '--panel', 'merged',
         str(pred_json), '--out-dir', str(tmp_path / 'b'), '--no-gt', '--order', 'confused',
         '--max-images', '1'])
@@ -162,9 +153,9 @@ def test_visualize_keeps_the_most_confused_images(repo_root, synthetic_root,
     assert summary['synth_val_00001']['merged']['confused'] == 1
 
 
-def test_visualize_model_panels_side_by_side(repo_root, synthetic_root, trained, tmp_path):
+def test_visualize_model_panels_side_by_side(analysis_tool, synthetic_root, trained, tmp_path):
     config, work_dir, checkpoint = trained
-    vis = load_tool(repo_root, 'visualize_confusion')
+    vis = analysis_tool('visualize_confusion')
     out = tmp_path / 'fig'
     summary = quiet(vis.main, [
         str(synthetic_root / 'annotations/panoptic_val.json'), '--img-dir',
@@ -195,8 +186,8 @@ def test_visualize_model_panels_side_by_side(repo_root, synthetic_root, trained,
         assert 100 * confused / things == pytest.approx(logged, abs=1e-9)
 
 
-def test_visualize_rejects_a_bad_panel(repo_root, synthetic_root, tmp_path):
-    vis = load_tool(repo_root, 'visualize_confusion')
+def test_visualize_rejects_a_bad_panel(analysis_tool, synthetic_root, tmp_path):
+    vis = analysis_tool('visualize_confusion')
     gt_json = str(synthetic_root / 'annotations/panoptic_val.json')
     with pytest.raises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
         vis.main([gt_json, '--img-dir', '.', '--panel', 'x', 'config.py', '--out-dir', '.'])
@@ -205,13 +196,13 @@ def test_visualize_rejects_a_bad_panel(repo_root, synthetic_root, tmp_path):
                   '--out-dir', str(tmp_path)])
 
 
-def test_results_table_means_spreads_and_deltas(repo_root, trained, tmp_path):
+def test_results_table_means_spreads_and_deltas(analysis_tool, trained, tmp_path):
     _, work_dir, _ = trained
     a0 = write_run(tmp_path / 'a0', fake_metrics(60.0, {50: 40.0}))
     a1 = write_run(tmp_path / 'a1', fake_metrics(62.0, {50: 30.0}))
     b0 = write_run(tmp_path / 'b0', fake_metrics(65.0, {50: 20.0}))
     out = tmp_path / 'table.md'
-    table = quiet(load_tool(repo_root, 'results_table').main,
+    table = quiet(analysis_tool('results_table').main,
                   [f'crop={a0},{a1}', f'IBS={b0}', f'tiny={work_dir}', '--baseline', 'crop',
                    '--out', str(out)])
     assert out.read_text() == table
@@ -226,12 +217,12 @@ def test_results_table_means_spreads_and_deltas(repo_root, trained, tmp_path):
     # The real run's row holds its logged validation PQ.
     records = [json.loads(line) for p in work_dir.glob('*/vis_data/scalars.json')
                for line in p.read_text().splitlines()]
-    pq = [r['panoptic/PQ'] for r in records if 'panoptic/PQ' in r][-1]
+    pq = [r['coco_panoptic/PQ'] for r in records if 'coco_panoptic/PQ' in r][-1]
     assert lines[4].startswith(f'| tiny | 1 | {pq:.1f} ({pq - 61.0:+.1f}) |')
 
 
-def test_results_table_errors_name_the_run(repo_root, tmp_path):
-    tool = load_tool(repo_root, 'results_table')
+def test_results_table_errors_name_the_run(analysis_tool, tmp_path):
+    tool = analysis_tool('results_table')
     run = write_run(tmp_path / 'r', dict(PQ=1.0))
     with pytest.raises(SystemExit, match=r'r: no metric\(s\) \[.PQ_th'):
         tool.main([f'x={run}'])
@@ -261,12 +252,12 @@ def test_eval_json_and_setting_specs(tmp_path):
         load_run_metrics(str(tmp_path / 'nowhere'))
 
 
-def test_confusion_curve_png_and_plotted_values(repo_root, trained, tmp_path):
+def test_confusion_curve_png_and_plotted_values(analysis_tool, trained, tmp_path):
     _, work_dir, _ = trained
     a0 = write_run(tmp_path / 'a0', fake_metrics(60.0, {10: 80.0, 50: 40.0, 90: 5.0}))
     a1 = write_run(tmp_path / 'a1', fake_metrics(62.0, {10: 60.0, 50: 30.0, 90: 0.0}))
     out = tmp_path / 'plots' / 'curve.png'
-    data = quiet(load_tool(repo_root, 'plot_confusion_curve').main,
+    data = quiet(analysis_tool('plot_confusion_curve').main,
                  [f'crop={a0},{a1}', f'tiny={work_dir}', '--out', str(out), '--size', '4', '3',
                   '--dpi', '50'])
     img = cv2.imread(str(out))
@@ -278,10 +269,10 @@ def test_confusion_curve_png_and_plotted_values(repo_root, trained, tmp_path):
     assert json.loads(out.with_suffix('.json').read_text()) == json.loads(json.dumps(data))
 
 
-def test_confusion_curve_rejects_runs_without_curves(repo_root, tmp_path):
+def test_confusion_curve_rejects_runs_without_curves(analysis_tool, tmp_path):
     run = write_run(tmp_path / 'r', dict(PQ=1.0))
     with pytest.raises(SystemExit, match='r: no confusion@T'):
-        load_tool(repo_root, 'plot_confusion_curve').main(
+        analysis_tool('plot_confusion_curve').main(
             [f'x={run}', '--out', str(tmp_path / 'c.png')])
 
 
@@ -324,3 +315,20 @@ def test_reproduction_script_dry_run(repo_root, tmp_path):
         assert cfg.train_cfg.max_iters == 7 and cfg.train_dataloader.batch_size == 4
         assert cfg.randomness.seed == int(path.parent.name[-1])
     shutil.rmtree(tmp_path / 'rep')
+
+
+def test_runs_logged_under_the_earlier_prefix_still_load(tmp_path):
+    """Work dirs from before the metric took mmdet's coco_panoptic/ prefix (panoptic/PQ ...)."""
+    metrics = fake_metrics(50.0, {50: 12.5})
+    old = load_run_metrics(str(write_run(tmp_path / 'old', metrics, prefix='panoptic/')))
+    assert old == load_run_metrics(str(write_run(tmp_path / 'new', metrics))) == metrics
+
+
+def test_class_mix_counts_repeats_per_order(analysis_tool):
+    """8 classes, 1 GPU x 2 pairs: a permutation never repeats a class within an iteration
+    (2 divides 8), independent draws do (1/8 of the time)."""
+    rows = quiet(analysis_tool('class_mix').main,
+                 ['--classes', '8', '--pairs-per-gpu', '2', '--iters', '400'])
+    by_order = {r['class_order']: r for r in rows}
+    assert by_order['permutation']['repeat'] == 0 and by_order['permutation']['distinct'] == 2
+    assert 0.06 < by_order['independent']['repeat'] < 0.2

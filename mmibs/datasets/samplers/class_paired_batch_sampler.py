@@ -1,10 +1,14 @@
-"""Class-paired batch sampler of IBS (paper §4.2, reference §4.2-4.3 and §4.6).
+"""Class-paired batch sampler of IBS (paper §4.2; docs/crop_sampling.md).
 
 Each per-rank batch of ``batch_size`` crops holds ``batch_size / 2`` pairs, partners at
 positions (2k, 2k+1). For each pair the sampler draws
 
 1. a class (``class_sampling``: ``'uniform'`` over all classes, stuff included, as the
-   authors do; ``'things'``; ``'frequency'``, proportional to the class' non-crowd segments);
+   authors do; ``'things'``; ``'frequency'``, proportional to the class' non-crowd segments).
+   ``class_order='permutation'`` (default) takes the classes of all pairs of all ranks from one
+   stream of shuffled permutations of the class list, as the authors' dataset of one item per
+   class read by detectron2's ``TrainingSampler`` does (no class repeats within a permutation);
+   ``'independent'`` draws each pair's class on its own;
 2. one scale from ``scale_options``, shared by the pair (thing classes only; stuff classes get
    ``scale=None`` and the normal random resize, as in the authors' code);
 3. for each crop, an image of that class uniformly, then a segment of the class in that image
@@ -16,14 +20,15 @@ It yields :class:`~mmibs.datasets.segment_index.PairedSample` indices, which
 :class:`~mmibs.datasets.transforms.ClassPairedCrop`.
 
 Determinism: batch ``b`` of epoch ``e`` on rank ``r`` is a pure function of
-``(seed, r, e, b)`` (a numpy ``SeedSequence`` of those four numbers), so any batch can be
+``(seed, r, e, b)`` (a numpy ``SeedSequence`` of those four numbers; the class permutations are
+seeded by ``(seed, e, permutation number)``, shared by all ranks), so any batch can be
 produced without replaying the ones before it. Ranks draw different pairs; the seed is the
 runner's (synchronised) seed unless given. :class:`ClassPairedSamplerHook` uses this on
 ``resume=True``: it restores the seed saved in the checkpoint's message hub, starts the sampler at
 the resumed iteration and makes mmengine's "advance the dataloader ``iter`` steps" free.
 """
 import logging
-from typing import Iterator, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 from mmdet.registry import DATA_SAMPLERS, HOOKS
@@ -36,9 +41,14 @@ from torch.utils.data import Sampler
 
 from ..segment_index import PairedSample, SegmentIndexError
 
-#: Scale options of the authors (target sqrt(bbox area) in pixels) [reference §4.3].
+#: Scale options of the authors (target sqrt(bbox area) in pixels; their cropsampling dataset
+#: mappers, e.g. DdeGeus/Mask2Former-IBS
+#: mask2former/data/dataset_mappers/mask_former_panoptic_dataset_mapper_cropsampling.py).
 DEFAULT_SCALE_OPTIONS = (32, 64, 128, 256, 512)
 CLASS_SAMPLING_MODES = ('uniform', 'things', 'frequency')
+CLASS_ORDERS = ('permutation', 'independent')
+#: Separates the seed sequences of the class permutations from those of the per-rank draws.
+_PERMUTATION_STREAM = 0x636C617373  # 'class'
 
 
 class _EpochForwardingSampler:
@@ -81,6 +91,13 @@ class ClassPairedBatchSampler(Sampler):
         class_sampling (str): ``'uniform'`` (default, authors: all classes, stuff included),
             ``'things'`` (thing classes only) or ``'frequency'`` (all classes, weighted by their
             number of non-crowd segments).
+        class_order (str): ``'permutation'`` (default, authors): global pair ``g`` of the
+            training (rank ``r`` of ``W``, batch ``b``, pair ``k`` of ``P`` per batch:
+            ``g = (b P + k) W + r``) takes element ``g mod C`` of the ``g // C``-th shuffled
+            permutation of the ``C`` classes, so the pairs of one iteration repeat a class only
+            where the iteration spans two permutations. ``'independent'``: each pair's class is
+            drawn on its own (same marginal, classes may repeat within an iteration). Not
+            available with ``class_sampling='frequency'``.
         scale_options (Sequence[float]): Target ``sqrt(bbox area)`` in pixels, one drawn
             uniformly per pair. Defaults to (32, 64, 128, 256, 512).
         avoid_same_image (bool): Draw the two crops of a pair from different images. Defaults
@@ -103,6 +120,7 @@ class ClassPairedBatchSampler(Sampler):
                  sampler,
                  batch_size: int,
                  class_sampling: str = 'uniform',
+                 class_order: str = 'permutation',
                  scale_options: Sequence[float] = DEFAULT_SCALE_OPTIONS,
                  avoid_same_image: bool = False,
                  segment_sampling: str = 'image',
@@ -118,6 +136,12 @@ class ClassPairedBatchSampler(Sampler):
         if class_sampling not in CLASS_SAMPLING_MODES:
             raise ValueError(f'ClassPairedBatchSampler: class_sampling must be one of '
                              f'{CLASS_SAMPLING_MODES}, got {class_sampling!r}')
+        if class_order not in CLASS_ORDERS:
+            raise ValueError(f'ClassPairedBatchSampler: class_order must be one of '
+                             f'{CLASS_ORDERS}, got {class_order!r}')
+        if class_order == 'permutation' and class_sampling == 'frequency':
+            raise ValueError("ClassPairedBatchSampler: class_sampling='frequency' weights the "
+                             "classes, which a permutation cannot; set class_order='independent'")
         if segment_sampling not in ('image', 'segment'):
             raise ValueError("ClassPairedBatchSampler: segment_sampling must be 'image' or "
                              f"'segment', got {segment_sampling!r}")
@@ -135,6 +159,7 @@ class ClassPairedBatchSampler(Sampler):
         self.dataset = dataset
         self.batch_size = batch_size
         self.class_sampling = class_sampling
+        self.class_order = class_order
         self.scale_options = scale_options
         self.avoid_same_image = avoid_same_image
         self.segment_sampling = segment_sampling
@@ -199,14 +224,39 @@ class ClassPairedBatchSampler(Sampler):
                     epoch=self.epoch)
 
     # ------------------------------------------------------------------ drawing
+    def permutation(self, epoch: int, number: int) -> np.ndarray:
+        """The ``number``-th shuffled permutation of the candidate classes' positions in
+        ``epoch`` (the same on every rank)."""
+        return np.random.default_rng(np.random.SeedSequence(
+            [self.seed & (2**64 - 1), _PERMUTATION_STREAM, epoch, number])).permutation(
+                len(self.classes))
+
+    def permuted_labels(self, epoch: int, batch: int) -> List[int]:
+        """The classes of this rank's pairs in batch ``batch`` (``class_order='permutation'``)."""
+        pairs, num_classes = self.batch_size // 2, len(self.classes)
+        permutations: Dict[int, np.ndarray] = {}
+        labels = []
+        for pair in range(pairs):
+            position = (batch * pairs + pair) * self.world_size + self.rank
+            number, offset = divmod(position, num_classes)
+            if number not in permutations:
+                permutations[number] = self.permutation(epoch, number)
+            labels.append(int(self.classes[permutations[number][offset]]))
+        return labels
+
     def draw_batch(self, epoch: int, batch: int) -> List[PairedSample]:
         """The crops of batch ``batch`` of ``epoch`` on this rank (pure function)."""
         rng = np.random.default_rng(
             np.random.SeedSequence([self.seed & (2**64 - 1), self.rank, epoch, batch]))
         index = self.index
+        permuted = (self.permuted_labels(epoch, batch) if self.class_order == 'permutation'
+                    else None)
         crops: List[Optional[PairedSample]] = [None] * self.batch_size
         for pair in range(self.batch_size // 2):
-            label = int(self.classes[rng.choice(len(self.classes), p=self.class_weights)])
+            if permuted is None:
+                label = int(self.classes[rng.choice(len(self.classes), p=self.class_weights)])
+            else:
+                label = permuted[pair]
             scale = self.scale_options[int(rng.integers(len(self.scale_options)))]
             if not index.is_thing[label]:
                 scale = None
