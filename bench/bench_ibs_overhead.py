@@ -1,6 +1,6 @@
-"""Training-step time and peak memory of Mask2Former: baseline vs IBS-dense vs IBS-lean.
+"""Training-step time and peak memory of Mask2Former: baseline vs IBS.
 
-One command measures the three variants on the same synthetic batch (same seed, same weights)
+One command measures both variants on the same synthetic batch (same seed, same weights)
 and prints the ratios to the baseline. Each variant runs in its own child process, so its peak
 memory is its own:
 
@@ -38,7 +38,7 @@ from step_bench import make_batch, measure_steps, parse_step_args, run_variants
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BASELINE_CONFIG = REPO_ROOT / 'configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
-VARIANTS = ('baseline', 'ibs-dense', 'ibs-lean')
+VARIANTS = ('baseline', 'ibs')
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -68,10 +68,10 @@ def model_cfg(args: argparse.Namespace, variant: str):
         cfg.panoptic_fusion_head.update(head_type_kwargs)
         cfg.train_cfg.num_points = 12544
         head = cfg.panoptic_head
-    if variant != 'baseline':
-        head.update(type='Mask2FormerIBSHead',
-                    loss_ibs=dict(type='IBSLoss', loss_weight=args.ibs_weight),
-                    ibs_compute=variant.split('-')[1], ibs_seed=args.seed)
+    if variant == 'ibs':
+        head.update(type='Mask2FormerIBSHead', ibs=dict(
+            type='IntraBatchSupervision', loss=dict(type='IBSLoss', loss_weight=args.ibs_weight),
+            point_sampling=True, seed=args.seed))
     return cfg
 
 

@@ -56,8 +56,8 @@ def model_cfg(args: argparse.Namespace, variant: str):
     cfg = Config.fromfile(str(CONFIGS[args.preset])).model
     cfg.backbone.init_cfg = None
     if variant != 'baseline':
-        cfg.panoptic_head.update(loss_ibs=dict(type='IBSLoss', loss_weight=args.ibs_weight),
-                                 ibs_pairing='partner')
+        cfg.panoptic_head.ibs = dict(type='IntraBatchSupervision', pairing='partner',
+                                     loss=dict(type='IBSLoss', loss_weight=args.ibs_weight))
     return cfg
 
 

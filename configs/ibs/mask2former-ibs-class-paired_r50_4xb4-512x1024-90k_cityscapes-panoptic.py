@@ -6,7 +6,7 @@
 # 16 crops per iteration = 4 GPUs x 4 crops = 2 class-paired pairs per GPU. The head is the
 # random-pairing IBS config's: as in the authors' code, each crop's IBS target is a uniformly
 # random other crop of its GPU batch (its class-paired partner with probability 1/3); the paper's
-# wording (IBS between the paired crops) is `ibs_pairing='partner'`.
+# wording (IBS between the paired crops) is `ibs=dict(pairing='partner')`.
 # Crops: ClassPairedBatchSampler draws a class (uniform over all 19), two segments and a shared
 # scale (32..512 px); ClassPairedCrop resizes the image so sqrt(bbox area) = scale, clamped to a
 # shortest side of 512..3096 and longest side <= 6192, and crops 512x1024 around the box centre;
@@ -16,12 +16,13 @@ _base_ = '../mask2former/mask2former_r50_4xb4-512x1024-90k_cityscapes-panoptic.p
 model = dict(
     panoptic_head=dict(
         type='Mask2FormerIBSHead',
-        loss_ibs=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
+        ibs=dict(
+            type='IntraBatchSupervision',
+            loss=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
                       loss_weight=50.0),  # authors: IBS_WEIGHT 50 (Cityscapes)
-        ibs_pairing='random',  # authors' Mask2Former; 'partner' = the paper's wording
-        ibs_predictions=None,  # all but the query-only prediction 0
-        ibs_point_sampling=True,  # authors: IBS_POINT_SAMPLING True
-        ibs_compute='lean'))
+            pairing='random',  # authors' Mask2Former; 'partner' = the paper's wording
+            point_sampling=True),  # train_cfg.num_points, oversample 3, importance 0.75
+        ibs_predictions=None))  # all but the query-only prediction 0
 
 crop_size = (512, 1024)  # (h, w); ClassPairedCrop takes (w, h) like RandomCrop
 m2f_short_sides = [int(0.1 * k * 1024) for k in range(5, 21)]

@@ -8,12 +8,13 @@ _base_ = '../mask2former/mask2former_r50_8xb2-1024x1024-300k_mapillary-vistas-in
 model = dict(
     panoptic_head=dict(
         type='Mask2FormerIBSHead',
-        loss_ibs=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
+        ibs=dict(
+            type='IntraBatchSupervision',
+            loss=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
                       loss_weight=100.0),  # authors: IBS_WEIGHT 100 (Vistas)
-        ibs_pairing='random',  # authors' Mask2Former; equals 'partner' at 2 crops per GPU
-        ibs_predictions=None,  # all but the query-only prediction 0
-        ibs_point_sampling=True,
-        ibs_compute='lean'))
+            pairing='random',  # authors' Mask2Former; equals 'partner' at 2 crops per GPU
+            point_sampling=True),  # train_cfg.num_points, oversample 3, importance 0.75
+        ibs_predictions=None))  # all but the query-only prediction 0
 
 crop_size = (1024, 1024)  # (h, w); ClassPairedCrop takes (w, h) like RandomCrop
 m2f_short_sides = [int(0.1 * k * 2048) for k in range(5, 21)]

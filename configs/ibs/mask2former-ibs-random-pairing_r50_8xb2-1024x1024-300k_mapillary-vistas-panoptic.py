@@ -8,9 +8,10 @@ _base_ = '../mask2former/mask2former_r50_8xb2-1024x1024-300k_mapillary-vistas-pa
 model = dict(
     panoptic_head=dict(
         type='Mask2FormerIBSHead',
-        loss_ibs=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
+        ibs=dict(
+            type='IntraBatchSupervision',
+            loss=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
                       loss_weight=100.0),
-        ibs_pairing='random',
-        ibs_predictions=None,  # all but the query-only prediction 0
-        ibs_point_sampling=True,  # train_cfg.num_points, oversample 3, importance 0.75
-        ibs_compute='lean'))
+            pairing='random',
+            point_sampling=True),  # train_cfg.num_points, oversample 3, importance 0.75
+        ibs_predictions=None))  # all but the query-only prediction 0

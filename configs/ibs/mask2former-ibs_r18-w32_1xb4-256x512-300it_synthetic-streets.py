@@ -12,9 +12,10 @@ _base_ = '../mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-street
 model = dict(
     panoptic_head=dict(
         type='Mask2FormerIBSHead',
-        loss_ibs=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
+        ibs=dict(
+            type='IntraBatchSupervision',
+            loss=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
                       loss_weight=5.0),
-        ibs_pairing='partner',
-        ibs_predictions=None,  # all but the query-only prediction 0
-        ibs_point_sampling=True,  # train_cfg.num_points, oversample 3, importance 0.75
-        ibs_compute='lean'))
+            pairing='partner',
+            point_sampling=True),  # train_cfg.num_points, oversample 3, importance 0.75
+        ibs_predictions=None))  # all but the query-only prediction 0

@@ -9,9 +9,12 @@ _base_ = './panoptic-fcn_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
 
 model = dict(
     panoptic_head=dict(
-        loss_ibs=dict(_delete_=True, type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
+        ibs=dict(
+            _delete_=True,  # the baseline has ibs=None
+            type='IntraBatchSupervision',
+            loss=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
                       loss_weight=4.0 * 1.0),
-        ibs_pairing='partner'))
+            pairing='partner')))
 
 crop_size = (256, 512)  # (h, w); ClassPairedCrop takes (w, h) like RandomCrop
 backend_args = None

@@ -11,9 +11,12 @@ _base_ = './panoptic-fcn_r50_8xb4-1024x1024-150k_mapillary-vistas-panoptic.py'
 # baseline directly to keep the short alias within 3 levels of inheritance).
 model = dict(
     panoptic_head=dict(
-        loss_ibs=dict(_delete_=True, type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
+        ibs=dict(
+            _delete_=True,  # the baseline has ibs=None
+            type='IntraBatchSupervision',
+            loss=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
                       loss_weight=3.0 * 5.0),
-        ibs_pairing='partner'))
+            pairing='partner')))
 
 train_dataloader = dict(
     batch_size=4,  # crops per GPU, even: whole pairs at positions (2k, 2k+1)

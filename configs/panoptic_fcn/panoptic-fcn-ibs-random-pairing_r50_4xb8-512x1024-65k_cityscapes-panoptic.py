@@ -7,6 +7,9 @@ _base_ = './panoptic-fcn_r50_4xb8-512x1024-65k_cityscapes-panoptic.py'
 
 model = dict(
     panoptic_head=dict(
-        loss_ibs=dict(_delete_=True, type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
+        ibs=dict(
+            _delete_=True,  # the baseline has ibs=None
+            type='IntraBatchSupervision',
+            loss=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
                       loss_weight=4.0 * 1.0),
-        ibs_pairing='random'))
+            pairing='random')))

@@ -7,6 +7,9 @@ _base_ = './panoptic-fcn_r50_8xb4-1024x1024-150k_mapillary-vistas-panoptic.py'
 
 model = dict(
     panoptic_head=dict(
-        loss_ibs=dict(_delete_=True, type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
+        ibs=dict(
+            _delete_=True,  # the baseline has ibs=None
+            type='IntraBatchSupervision',
+            loss=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
                       loss_weight=3.0 * 5.0),
-        ibs_pairing='random'))
+            pairing='random')))

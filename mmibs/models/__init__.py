@@ -1,15 +1,14 @@
-"""Models of mmibs (IBS heads and losses, Panoptic FCN), registered in mmdet's MODELS."""
-from .dense_heads import Mask2FormerIBSHead, PanopticFCNHead
-from .detectors import PanopticFCN
-from .losses import IBSLoss, WeightedDiceLoss
-from .seg_heads import PanopticFCNFusionHead
-from .task_modules import PanopticFCNTargetGenerator
-from .utils import (dense_cross_crop_logits, kernel_cross_crop_logits, lean_cross_crop_logits,
-                    partner_targets, random_targets, uncertain_point_coords)
+"""Models of mmibs, registered in mmdet's MODELS: one wing per algorithm.
+
+* :mod:`mmibs.models.ibs`: Intra-Batch Supervision (loss, pairing, cross-crop logits, the
+  :class:`IntraBatchSupervision` component a head calls) and the Mask2Former head with IBS;
+* :mod:`mmibs.models.panoptic_fcn`: the Panoptic FCN port, whose head calls the same component.
+"""
+from .ibs import IBSLoss, IntraBatchSupervision, Mask2FormerIBSHead
+from .panoptic_fcn import (PanopticFCN, PanopticFCNFusionHead, PanopticFCNHead,
+                           PanopticFCNTargetGenerator, WeightedDiceLoss)
 
 __all__ = [
-    'Mask2FormerIBSHead', 'PanopticFCN', 'PanopticFCNHead', 'PanopticFCNFusionHead',
-    'PanopticFCNTargetGenerator', 'IBSLoss', 'WeightedDiceLoss', 'dense_cross_crop_logits',
-    'kernel_cross_crop_logits', 'lean_cross_crop_logits', 'partner_targets', 'random_targets',
-    'uncertain_point_coords'
+    'IBSLoss', 'IntraBatchSupervision', 'Mask2FormerIBSHead', 'PanopticFCN',
+    'PanopticFCNFusionHead', 'PanopticFCNHead', 'PanopticFCNTargetGenerator', 'WeightedDiceLoss'
 ]

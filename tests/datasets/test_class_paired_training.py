@@ -108,7 +108,7 @@ def uninterrupted(synthetic_root, make_tiny_cfg, tmp_path_factory):
     recorder = recorder_module.PairRecorderHook()
     runner.register_hook(recorder)
     head_pairs = []
-    from mmibs.models.utils import cross_crop_pairing as pairing_module
+    from mmibs.models.ibs import pairing as pairing_module
     original = pairing_module.partner_targets
 
     def recording_partner_targets(batch_img_metas, device):

@@ -44,7 +44,7 @@ def test_few_iterations_log_finite_ibs_losses(repo_root, fake_cityscapes_root, t
     # as released: 4 crops per GPU in class-paired pairs, random IBS target, weight 50
     assert cfg.train_dataloader.batch_size == 4
     assert cfg.train_dataloader.batch_sampler.type == 'ClassPairedBatchSampler'
-    assert cfg.model.panoptic_head.loss_ibs.loss_weight == 50.0
+    assert cfg.model.panoptic_head.ibs.loss.loss_weight == 50.0
     runner = Runner.from_cfg(cfg)
     runner.train()
     hub = runner.message_hub

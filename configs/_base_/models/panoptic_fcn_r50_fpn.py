@@ -10,7 +10,7 @@
 # * Head: position head (DCNv2, GN) and kernel head (coords, GN) on P3-P7 with shared weights;
 #   semantic FPN (P2-P5, GN) + 3-conv encoder (coords, no norm) to stride 4, 256 channels.
 # * Losses: focal (alpha 0.25, gamma 2) on centres/regions, weight POSITION 1; weighted dice on
-#   masks, weight SEGMENT 4. IBS off here (`loss_ibs=None`); IBS configs set it.
+#   masks, weight SEGMENT 4. IBS off here (`ibs=None`); IBS configs set it.
 # * Solver (leaf configs add the schedule): SGD lr 0.02, momentum 0.9, wd 1e-4 (0 on norm
 #   params), gradient clipping by value 5.0 (D2 CLIP_TYPE "value").
 num_things_classes = 8
@@ -76,7 +76,7 @@ model = dict(
             type='FocalLoss', use_sigmoid=True, alpha=0.25, gamma=2.0, reduction='mean',
             loss_weight=1.0),
         loss_segment=dict(type='WeightedDiceLoss', eps=1e-8, loss_weight=4.0),
-        loss_ibs=None),
+        ibs=None),  # no IBS in the baseline; the IBS configs set it
     panoptic_fusion_head=dict(type='PanopticFCNFusionHead', mask_stride=4),
     train_cfg=None,
     test_cfg=dict(

@@ -8,7 +8,8 @@ from mmdet.models.losses.dice_loss import dice_loss
 from mmdet.models.losses.focal_loss import py_sigmoid_focal_loss
 from mmdet.registry import MODELS
 
-from mmibs.models.losses import IBSLoss, weighted_dice_loss
+from mmibs.models.ibs import IBSLoss
+from mmibs.models.panoptic_fcn import weighted_dice_loss
 
 
 def focal(x: float, t: float) -> float:

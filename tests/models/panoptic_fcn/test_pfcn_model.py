@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmengine.config import Config
 
-from mmibs.models.utils import kernel_cross_crop_logits
+from mmibs.models.ibs import cross_crop_logits
 
 BASE_MODEL = 'configs/_base_/models/panoptic_fcn_r50_fpn.py'
 
@@ -66,7 +66,7 @@ def test_dcn_on_cpu_zero_offset_is_half_the_regular_conv(build_pfcn_head):
 
 def test_end_to_end_losses_backward_and_predict(tiny_model_cfg, tiny_batch):
     cfg = copy.deepcopy(tiny_model_cfg)
-    cfg.panoptic_head.loss_ibs = dict(type='IBSLoss', loss_weight=4.0)
+    cfg.panoptic_head.ibs = ibs_cfg(4.0)
     model = build_detector(cfg).train()
     inputs, samples = tiny_batch()
     losses = model.loss(inputs, samples)
@@ -125,16 +125,22 @@ def test_more_instances_than_tensor_dim_trains(build_pfcn_head, pfcn_sample, pfc
     assert all(torch.isfinite(v) for v in losses.values())
 
 
+def ibs_cfg(weight: float, **kwargs) -> dict:
+    """An IntraBatchSupervision config with IBS weight ``weight``."""
+    return dict(type='IntraBatchSupervision', loss=dict(type='IBSLoss', loss_weight=weight),
+                **kwargs)
+
+
 def test_kernel_cross_crop_logits_equal_dense_einsum():
     gen = torch.Generator().manual_seed(0)
     kernels, features = torch.randn(7, 5, generator=gen), torch.randn(3, 5, 4, 6, generator=gen)
     src = torch.tensor([2, 0, 1, 2, 0, 0, 1])
     targets = torch.tensor([1, 2, 0])
     dense = torch.einsum('nc,nchw->nhw', kernels, features[targets[src]])
-    assert torch.allclose(kernel_cross_crop_logits(kernels, src, features, targets), dense,
+    assert torch.allclose(cross_crop_logits(kernels, src, features, targets), dense,
                           atol=1e-6)
     with pytest.raises(ValueError, match='without target'):
-        kernel_cross_crop_logits(kernels, src, features, torch.tensor([1, -1, 0]))
+        cross_crop_logits(kernels, src, features, torch.tensor([1, -1, 0]))
 
 
 def _head_losses(head, tiny_batch):
@@ -148,7 +154,7 @@ def _head_losses(head, tiny_batch):
 
 def test_ibs_zero_weight_is_neutral(build_pfcn_head, tiny_batch):
     plain = build_pfcn_head()
-    zero = build_pfcn_head(loss_ibs=dict(type='IBSLoss', loss_weight=0.0))
+    zero = build_pfcn_head(ibs=ibs_cfg(0.0))
     losses_plain, _ = _head_losses(plain, tiny_batch)
     losses_zero, _ = _head_losses(zero, tiny_batch)
     assert set(losses_plain) == {'loss_pos_th', 'loss_pos_st', 'loss_seg_th', 'loss_seg_st'}
@@ -162,7 +168,7 @@ def test_ibs_zero_weight_is_neutral(build_pfcn_head, tiny_batch):
 
 
 def test_ibs_reaches_kernels_features_and_position_head(build_pfcn_head, tiny_batch):
-    head = build_pfcn_head(loss_ibs=dict(type='IBSLoss', loss_weight=4.0))
+    head = build_pfcn_head(ibs=ibs_cfg(4.0))
     outputs = {}
     head.encoder.register_forward_hook(lambda m, a, out: outputs.setdefault('encode', out))
     losses, _ = _head_losses(head, tiny_batch)
@@ -178,17 +184,17 @@ def test_ibs_reaches_kernels_features_and_position_head(build_pfcn_head, tiny_ba
 
 
 def test_ibs_random_pairing_and_value(build_pfcn_head, tiny_batch):
-    head = build_pfcn_head(loss_ibs=dict(type='IBSLoss', loss_weight=1.0), ibs_pairing='random',
-                           ibs_seed=0)
-    targets = head._ibs_targets([{}] * 4, torch.device('cpu'))
+    head = build_pfcn_head(ibs=ibs_cfg(1.0, pairing='random', seed=0))
+    targets = head.ibs.targets([{}] * 4, torch.device('cpu'))
     assert (targets != torch.arange(4)).all() and (targets >= 0).all()
     # the value: sum_g sum_k w_gk mean FL(x_gk, 0) / G with x = kernel . F_partner
-    head = build_pfcn_head(loss_ibs=dict(type='IBSLoss', loss_weight=1.0))
+    head = build_pfcn_head(ibs=ibs_cfg(1.0))
     embeds = torch.randn(3, head.pos_num, 32)
     weights = torch.rand(3, head.pos_num)
     encode = torch.randn(2, 32, 4, 8)
     src = torch.tensor([0, 0, 1])
-    loss = head._ibs_loss(embeds, weights, src, encode, [{}, {}])
+    loss = head.ibs(embeds.flatten(0, 1), src.repeat_interleave(head.pos_num), encode, [{}, {}],
+                    weight=weights.flatten(), rows_per_mask=head.pos_num)
     logits = torch.einsum('gkc,gchw->gkhw', embeds, encode[1 - src]).flatten(2)
     p = logits.sigmoid()
     fl = (0.75 * p**2 * F.softplus(logits)).mean(-1)
@@ -201,8 +207,12 @@ def test_stuff_branch_mismatch_and_missing_dcn_key_errors(tiny_model_cfg):
     with pytest.raises(ValueError, match='stuff_branch'):
         MODELS.build(cfg)
     cfg = copy.deepcopy(tiny_model_cfg)
-    cfg.panoptic_head.ibs_pairing = 'neighbour'
-    with pytest.raises(ValueError, match='ibs_pairing'):
+    cfg.panoptic_head.ibs = ibs_cfg(1.0, pairing='neighbour')
+    with pytest.raises(ValueError, match="'partner' or 'random'"):
+        MODELS.build(cfg)
+    cfg.panoptic_head.ibs = ibs_cfg(1.0, point_sampling=dict(
+        num_points=8, oversample_ratio=3.0, importance_sample_ratio=0.75))
+    with pytest.raises(ValueError, match='dense over the stride-4 pixels'):
         MODELS.build(cfg)
 
 

@@ -4,9 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmibs.models.task_modules import (PanopticFCNTargetGenerator, downsample_to_stride,
-                                       stuff_channel_lut)
-from mmibs.models.utils import draw_gaussian, pfcn_gaussian_radius
+from mmibs.models.panoptic_fcn import (PanopticFCNTargetGenerator, downsample_to_stride,
+                                       draw_gaussian, pfcn_gaussian_radius, stuff_channel_lut)
 
 CS_SCALES = ((1, 128), (64, 256), (128, 512), (256, 1024), (512, 2048))
 

@@ -111,7 +111,7 @@ def test_cityscapes_ibs_config_few_iterations(repo_root, fake_cityscapes_root, t
     """The Cityscapes IBS + class-paired config as released but for sizes: 64 x 128 crops,
     2 crops (one pair), no pretrained download, validation at 64 x 128, no checkpoint."""
     cfg = Config.fromfile(str(repo_root / CITYSCAPES_IBS))
-    assert cfg.model.panoptic_head.loss_ibs.loss_weight == 4.0
+    assert cfg.model.panoptic_head.ibs.loss.loss_weight == 4.0
     assert cfg.train_dataloader.batch_size == 8
     crop_wh = (128, 64)
     cfg.work_dir = str(tmp_path)

@@ -6,8 +6,8 @@ import torch
 from mmdet.models.utils import generate_coordinate
 from mmdet.models.utils.gaussian_target import gaussian_radius
 
-from mmibs.models.utils import (coord_features, draw_gaussian, guided_topk, pfcn_gaussian_radius,
-                                stuff_kernels_from_masks)
+from mmibs.models.panoptic_fcn import (coord_features, draw_gaussian, guided_topk,
+                                       pfcn_gaussian_radius, stuff_kernels_from_masks)
 
 
 def test_coord_channels_rows_then_columns_swapped_vs_mmdet():

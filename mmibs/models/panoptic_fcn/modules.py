@@ -12,7 +12,7 @@ from mmdet.utils import ConfigType
 from mmengine.model import BaseModule, normal_init
 from torch import Tensor
 
-from ..utils.panoptic_fcn import with_coord_features
+from .utils import with_coord_features
 
 #: ``BIAS_VALUE`` of the centre and region outputs: prior probability ~0.1.
 PRIOR_BIAS = -2.19

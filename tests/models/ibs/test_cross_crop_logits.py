@@ -1,10 +1,23 @@
-"""Cross-crop logits (lean == dense), pairing and point sampling of IBS."""
+"""Cross-crop logits (grouped rows == the authors' dense product), pairing and point sampling."""
 import pytest
 import torch
 from mmcv.ops import point_sample
 
-from mmibs.models import (IBSLoss, dense_cross_crop_logits, lean_cross_crop_logits,
-                          partner_targets, random_targets, uncertain_point_coords)
+from mmibs.models.ibs import (IBSLoss, cross_crop_logits, partner_targets, random_targets,
+                              uncertain_point_coords)
+
+
+def dense_cross_crop_logits(mask_embed, mask_feature, targets):
+    """The authors' computation: every query of every crop times the features of t(b),
+    (B, Q, h, w); a crop without target is multiplied with its own features."""
+    own = torch.arange(targets.shape[0])
+    targets = torch.where(targets >= 0, targets, own)
+    return torch.einsum('bqc,bchw->bqhw', mask_embed, mask_feature[targets])
+
+
+def lean_cross_crop_logits(mask_embed, mask_feature, src_crop, src_query, targets):
+    """The supervised rows through :func:`cross_crop_logits` (what the heads do)."""
+    return cross_crop_logits(mask_embed[src_crop, src_query], src_crop, mask_feature, targets)
 
 
 def _inputs(batch=4, queries=6, channels=8, hw=(5, 7), seed=0):

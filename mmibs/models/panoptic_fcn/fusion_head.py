@@ -10,15 +10,15 @@ from mmdet.utils import OptConfigType, OptMultiConfig
 from mmengine.structures import PixelData
 from torch import Tensor
 
-from ..task_modules.panoptic_fcn_target import stuff_channel_lut
-from ..utils.panoptic_fcn_inference import cfg_value
+from .inference import cfg_value
+from .target_generator import stuff_channel_lut
 
 
 @MODELS.register_module()
 class PanopticFCNFusionHead(BasePanopticFusionHead):
     """Panoptic FCN's combination of thing and stuff masks (official ``combine_thing_and_stuff``).
 
-    Per image, the stride-4 probabilities of :func:`~mmibs.models.utils.panoptic_fcn_inference.
+    Per image, the stride-4 probabilities of :func:`~mmibs.models.panoptic_fcn.inference.
     predict_kernels_single` are upsampled x ``mask_stride`` (bilinear), cropped to ``img_shape``,
     resized to ``ori_shape`` (when ``rescale``) and combined:
 

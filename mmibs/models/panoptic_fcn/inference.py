@@ -1,7 +1,7 @@
 """Panoptic FCN inference for one image: candidates per level, kernel fusion, masks and scores.
 
 Pure functions (no parameters, no batch dimension) that turn the head outputs of one image into
-fused thing and stuff masks at stride 4; :class:`~mmibs.models.seg_heads.PanopticFCNFusionHead`
+fused thing and stuff masks at stride 4; :class:`~mmibs.models.panoptic_fcn.PanopticFCNFusionHead`
 then upsamples and combines them into a panoptic map. Maths of the official code
 (``PanopticFCN.inference_single_level`` / ``inference`` / ``process_inst`` and the generators'
 ``kernel_fusion``), see ``shared/spec/panoptic_fcn_reference.md`` §4:

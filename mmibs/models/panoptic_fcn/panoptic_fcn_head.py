@@ -1,7 +1,10 @@
 """Panoptic FCN head (Li et al., CVPR 2021) with Intra-Batch Supervision (de Geus & Dubbelman).
 
-Official behaviour: ``shared/spec/panoptic_fcn_reference.md`` §1-§3, §6; IBS:
-``shared/spec/ibs_reference.md`` §3. User documentation: ``docs/panoptic_fcn.md``.
+Official behaviour: ``DdeGeus/PanopticFCN-IBS`` (the official Panoptic FCN with IBS added):
+``panopticfcn/head.py`` (position head, kernel head, feature encoder, ``ThingGenerator``,
+``StuffGenerator``; IBS in ``ThingGenerator.forward``), ``panopticfcn/panoptic_seg.py``
+(``losses``, ``loss_single_level``) and ``panopticfcn/loss.py`` (``weighted_focal_loss``). User
+documentation: ``docs/panoptic_fcn.md``.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -14,12 +17,11 @@ from mmdet.utils import ConfigType, OptConfigType
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from ..utils.cross_crop_logits import kernel_cross_crop_logits
-from ..utils.cross_crop_pairing import CrossCropPairing
-from ..utils.panoptic_fcn import guided_topk, stuff_kernels_from_masks
-from ..utils.panoptic_fcn_inference import predict_kernels_single
-from ..task_modules.panoptic_fcn_target import PanopticFCNTargets, stuff_channel_lut
-from .panoptic_fcn_modules import KernelHead, PanopticFCNEncoder, PositionHead
+from ..ibs import cross_crop_logits
+from .inference import predict_kernels_single
+from .modules import KernelHead, PanopticFCNEncoder, PositionHead
+from .target_generator import PanopticFCNTargets, stuff_channel_lut
+from .utils import guided_topk, stuff_kernels_from_masks
 
 HeadOutputs = Tuple[List[Tensor], List[Tensor], List[Tensor], Tensor]
 
@@ -34,8 +36,9 @@ class PanopticFCNHead(BaseModule):
     instance give K kernels, each embedded (1x1 = linear) and multiplied with the crop's
     ``encode_feat`` into one mask, dice-supervised with weights = the normalised top-K centre
     scores (not detached); stuff gives one kernel per (crop, level, present class). IBS (when
-    ``loss_ibs`` is set) multiplies the same thing kernels with the partner crop's
-    ``encode_feat`` and pushes those logits to zero, weighted by the same normalised scores.
+    ``ibs`` is set) multiplies the same thing kernels with the partner crop's ``encode_feat``
+    and pushes those logits to zero, weighted by the same normalised scores
+    (:class:`~mmibs.models.ibs.IntraBatchSupervision`, dense over the stride-4 pixels).
 
     Losses (official names): ``loss_pos_th``, ``loss_pos_st``, ``loss_seg_th``,
     ``loss_seg_st`` and, with IBS, ``loss_ibs_th``.
@@ -63,11 +66,10 @@ class PanopticFCNHead(BaseModule):
             ``stuff_branch`` are filled in from this head).
         loss_position: Focal loss of centres and regions (mmdet ``FocalLoss``, ``POSITION``).
         loss_segment: Dice loss of the masks (``WeightedDiceLoss``, ``SEGMENT``).
-        loss_ibs: ``IBSLoss`` config; ``None`` disables IBS. Official weight SEGMENT x
-            IBS_WEIGHT (CS 4 x 1, Vistas 3 x 5).
-        ibs_pairing: ``'partner'`` (crop 2k <-> 2k+1 or metainfo ``ibs_partner``; the
-            authors' crop sampling) or ``'random'`` (a uniformly drawn other crop per step).
-        ibs_seed: Seed of IBS's generator for random pairing (+ rank); ``None``: the run's.
+        ibs: :class:`~mmibs.models.ibs.IntraBatchSupervision` config (no point sampling);
+            ``None`` (default) disables IBS. Official weight (``loss.loss_weight``) SEGMENT x
+            IBS_WEIGHT (CS 4 x 1, Vistas 3 x 5); ``pairing='partner'`` is the authors' crop
+            sampling.
         train_cfg: Unused (kept for the detector interface).
         test_cfg: Inference settings (see ``predict_kernels_single`` and the fusion head).
     """
@@ -94,9 +96,7 @@ class PanopticFCNHead(BaseModule):
                  loss_position: ConfigType = dict(type='FocalLoss', use_sigmoid=True, alpha=0.25,
                                                   gamma=2.0, reduction='mean', loss_weight=1.0),
                  loss_segment: ConfigType = dict(type='WeightedDiceLoss', loss_weight=4.0),
-                 loss_ibs: OptConfigType = None,
-                 ibs_pairing: str = 'partner',
-                 ibs_seed: Optional[int] = None,
+                 ibs: OptConfigType = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  init_cfg=None) -> None:
@@ -125,10 +125,10 @@ class PanopticFCNHead(BaseModule):
         self.target_generator = TASK_UTILS.build(target_generator)
         self.loss_position = MODELS.build(loss_position)
         self.loss_segment = MODELS.build(loss_segment)
-        self.loss_ibs = None if loss_ibs is None else MODELS.build(loss_ibs)
-        self.ibs_pairing = ibs_pairing
-        self.ibs_seed = ibs_seed
-        self.ibs_pairer = CrossCropPairing(ibs_pairing, ibs_seed)
+        if ibs is not None and ibs.get('point_sampling') is not None:
+            raise ValueError("PanopticFCNHead: IBS is dense over the stride-4 pixels, as the "
+                             "authors'; point_sampling must be None")
+        self.ibs = None if ibs is None else MODELS.build(ibs)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
 
@@ -197,17 +197,19 @@ class PanopticFCNHead(BaseModule):
         src_crop = targets.thing_img[thing_rows]  # (G,)
         weights = thing_weights / thing_weights.sum(dim=1, keepdim=True).clamp(min=1e-8)
         own = torch.arange(batch_size, device=encode_feat.device)
-        logits = kernel_cross_crop_logits(embeds.flatten(0, 1),
-                                          src_crop.repeat_interleave(self.pos_num),
-                                          encode_feat, own)
+        logits = cross_crop_logits(embeds.flatten(0, 1), src_crop.repeat_interleave(self.pos_num),
+                                   encode_feat, own)
         masks = targets.thing_masks[thing_rows].flatten(1)[:, None]  # (G, 1, h4*w4)
         losses['loss_seg_th'] = self.loss_segment(
             logits.view(*embeds.shape[:2], masks.shape[-1]), masks, weight=weights,
             avg_factor=max(num_things, 1))
         losses['loss_seg_st'] = self._stuff_loss(kernels, encode_feat, targets)
-        if self.loss_ibs is not None:
-            losses['loss_ibs_th'] = self._ibs_loss(embeds, weights, src_crop, encode_feat,
-                                                   batch_img_metas)
+        if self.ibs is not None:
+            # IBS: the K kernels of each (instance, level) pair times the features of the
+            # paired crop, weighted by the normalised top-K scores, one mask per pair.
+            losses['loss_ibs_th'] = self.ibs(
+                embeds.flatten(0, 1), src_crop.repeat_interleave(self.pos_num), encode_feat,
+                batch_img_metas, weight=weights.flatten(), rows_per_mask=self.pos_num)
         return losses
 
     def _thing_kernels(self, centers: List[Tensor], kernels: List[Tensor],
@@ -260,38 +262,9 @@ class PanopticFCNHead(BaseModule):
         # Rows were built per level grouped by crop (ascending), the order of (img, cls) too.
         stuff_img, stuff_cls = torch.cat(stuff_img), torch.cat(stuff_cls)
         own = torch.arange(encode_feat.shape[0], device=encode_feat.device)
-        logits = kernel_cross_crop_logits(self.stuff_embed(stuff_kernels), stuff_img,
-                                          encode_feat, own)
+        logits = cross_crop_logits(self.stuff_embed(stuff_kernels), stuff_img, encode_feat, own)
         maps = targets.stuff_maps[stuff_img, stuff_cls].flatten(1)
         return self.loss_segment(logits.flatten(1), maps, avg_factor=max(targets.num_stuff, 1))
-
-    def _ibs_loss(self, embeds: Tensor, weights: Tensor, src_crop: Tensor, encode_feat: Tensor,
-                  batch_img_metas: List[dict]) -> Tensor:
-        """IBS: kernels of crop b times ``encode_feat`` of t(b), focal loss towards zero.
-
-        Args:
-            embeds: Embedded thing kernels (G, K, C_f).
-            weights: Normalised top-K weights (G, K), not detached.
-            src_crop: Crop of each (instance, level) pair (G,).
-            encode_feat: (B, C_f, h4, w4).
-            batch_img_metas: Metainfo of the B crops.
-
-        Returns:
-            ``loss_ibs.loss_weight * sum_g sum_k w_gk mean_px FL(x_gk, 0) / max(G, 1)``, G =
-            pairs whose crop has a target; a graph-connected zero without any.
-        """
-        targets = self._ibs_targets(batch_img_metas, encode_feat.device)
-        keep = targets[src_crop] >= 0
-        embeds, weights, src_crop = embeds[keep], weights[keep], src_crop[keep]
-        logits = kernel_cross_crop_logits(embeds.flatten(0, 1),
-                                          src_crop.repeat_interleave(self.pos_num),
-                                          encode_feat, targets)
-        return self.loss_ibs(logits.flatten(1), avg_factor=float(max(embeds.shape[0], 1)),
-                             weight=weights.flatten())
-
-    def _ibs_targets(self, batch_img_metas: List[dict], device: torch.device) -> Tensor:
-        """Target crop t(b) of every crop, int64 (B,), -1 for none (:class:`CrossCropPairing`)."""
-        return self.ibs_pairer.targets(batch_img_metas, device)
 
     def predict(self, feats: Sequence[Tensor],
                 batch_data_samples: SampleList) -> List[Dict[str, Tensor]]:
@@ -303,7 +276,7 @@ class PanopticFCNHead(BaseModule):
 
         Returns:
             Per image the output of
-            :func:`~mmibs.models.utils.panoptic_fcn_inference.predict_kernels_single`.
+            :func:`~mmibs.models.panoptic_fcn.inference.predict_kernels_single`.
         """
         if self.test_cfg is None:
             raise ValueError('PanopticFCNHead.predict needs model.test_cfg')

@@ -13,7 +13,7 @@ from mmdet.registry import TASK_UTILS
 from mmdet.structures import SampleList
 from torch import Tensor
 
-from ..utils.panoptic_fcn import draw_gaussian, pfcn_gaussian_radius
+from .utils import draw_gaussian, pfcn_gaussian_radius
 
 #: Modes of the stuff branch (spec §2.1, §7.1): which classes its S channels hold.
 STUFF_BRANCHES = ('all_classes', 'with_thing', 'stuff_only')

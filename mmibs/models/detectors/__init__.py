@@ -1,4 +1,0 @@
-"""Detectors of mmibs."""
-from .panoptic_fcn import PanopticFCN
-
-__all__ = ['PanopticFCN']

@@ -1,4 +1,0 @@
-"""Panoptic fusion heads of mmibs."""
-from .panoptic_fcn_fusion_head import PanopticFCNFusionHead
-
-__all__ = ['PanopticFCNFusionHead']
