@@ -29,7 +29,8 @@ from mmdet.registry import DATASETS
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
-from .segment_index import PairedSample, SegmentIndex, cache_key, load_or_build
+from .class_paired import PARTNER_KEY, SAMPLE_KEY, PairedSample, SegmentIndex
+from .class_paired.index_cache import cache_key, load_or_build
 
 
 class PanopticAnnotationError(ValueError):
@@ -57,8 +58,8 @@ class CocoFormatPanopticDataset(CocoPanopticDataset):
         **kwargs: Passed to :class:`mmdet.datasets.CocoPanopticDataset`.
 
     Besides integer indices, ``dataset[i]`` accepts a
-    :class:`~mmibs.datasets.segment_index.PairedSample` (what
-    :class:`~mmibs.datasets.samplers.ClassPairedBatchSampler` yields): see :meth:`__getitem__`.
+    :class:`~mmibs.datasets.class_paired.PairedSample` (what
+    :class:`~mmibs.datasets.class_paired.ClassPairedBatchSampler` yields): see :meth:`__getitem__`.
     """
 
     METAINFO = dict(classes=(), thing_classes=(), stuff_classes=(), palette=[])
@@ -96,7 +97,7 @@ class CocoFormatPanopticDataset(CocoPanopticDataset):
         """``dataset[int]`` as in mmengine; ``dataset[PairedSample]`` for class-paired crops.
 
         A paired sample runs the pipeline on its image with ``results['ibs_sample']`` (the
-        sample as a dict, read by :class:`~mmibs.datasets.transforms.ClassPairedCrop`) and
+        sample as a dict, read by :class:`~mmibs.datasets.class_paired.ClassPairedCrop`) and
         ``results['ibs_partner']`` (partner position in the per-rank batch). numpy's and
         Python's global RNGs are seeded with the sample's seed for the pipeline (and restored
         afterwards), so a crop depends only on its sample, not on the worker or on resuming.
@@ -111,8 +112,8 @@ class CocoFormatPanopticDataset(CocoPanopticDataset):
                       logger='current')
             self.full_init()
         data_info = self.get_data_info(idx.index)
-        data_info['ibs_sample'] = idx._asdict()
-        data_info['ibs_partner'] = idx.partner
+        data_info[SAMPLE_KEY] = idx._asdict()
+        data_info[PARTNER_KEY] = idx.partner
         np_state, py_state = np.random.get_state(), random.getstate()
         np.random.seed(idx.seed % (2**32))
         random.seed(idx.seed)

@@ -1,11 +1,14 @@
-"""Runner-level support of mmibs: safe loading of mmengine checkpoints under torch >= 2.6, and
-clear errors when remote pretrained weights cannot be downloaded."""
+"""Runner-level support of mmibs: the class-paired sampler's resume hook, safe loading of
+mmengine checkpoints under torch >= 2.6, and clear errors when remote pretrained weights cannot
+be downloaded."""
+from .hooks import ClassPairedSamplerHook
 from .offline_weights import (WeightsDownloadError, register_offline_weights_loaders,
                               torchvision_model_urls)
 from .safe_checkpoint_loader import (MMENGINE_CHECKPOINT_GLOBALS, load_from_local_with_mmengine_globals,
                                      register_safe_checkpoint_loader)
 
 __all__ = [
+    'ClassPairedSamplerHook',
     'MMENGINE_CHECKPOINT_GLOBALS', 'load_from_local_with_mmengine_globals',
     'register_safe_checkpoint_loader', 'WeightsDownloadError', 'register_offline_weights_loaders',
     'torchvision_model_urls'

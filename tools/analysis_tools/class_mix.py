@@ -10,7 +10,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from mmibs.datasets import ClassPairedBatchSampler, SegmentIndex
-from mmibs.datasets.samplers.class_paired_batch_sampler import CLASS_ORDERS
+from mmibs.datasets.class_paired import CLASS_ORDERS
 
 EXAMPLES = """examples:
   # the authors' Mask2Former Cityscapes setting: 19 classes, 4 GPUs x 2 pairs

@@ -17,8 +17,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmibs.datasets.segment_index import (SegmentIndex, cache_key,  # noqa: E402
-                                          load_or_build)
+from mmibs.datasets.class_paired import SegmentIndex  # noqa: E402
+from mmibs.datasets.class_paired.index_cache import cache_key, load_or_build  # noqa: E402
 
 
 def parse_args(argv=None):

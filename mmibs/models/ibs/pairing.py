@@ -7,9 +7,7 @@ from mmengine.dist import get_rank
 from mmengine.logging import print_log
 from torch import Tensor
 
-#: Metainfo key of an explicit partner: the index, in the per-process batch, of the crop whose
-#: features the embeddings of this crop are multiplied with.
-PARTNER_KEY = 'ibs_partner'
+from ...datasets.class_paired.sample import PARTNER_KEY
 
 #: Target index of a crop that gets no IBS (no valid partner, or a batch of one crop).
 NO_TARGET = -1

@@ -8,7 +8,7 @@ from mmengine.runner import Runner
 
 from mmibs.datasets import (ClassPairedBatchSampler, PairedSample, SegmentIndex,
                             SegmentIndexError, SyntheticStreetsPanopticDataset)
-from mmibs.datasets.samplers import class_paired_batch_sampler as cpbs
+from mmibs.datasets.class_paired import sampler as cpbs
 
 NUM_THINGS = 3
 

@@ -1,59 +1,28 @@
 """Per-class index of the ground-truth segments of a COCO-panoptic dataset, for crop sampling.
 
-The class-paired crop sampler of IBS (paper §4.2, reference §4) draws a class, then two images
-that contain a segment of that class, then one segment of that class in each image. The authors
-index *images per class* offline (one JSON per image on disk, re-read for every sample); here the
-index lives in memory as a few flat numpy arrays (``SegmentIndex``), built once per dataset from
-its data infos or from any COCO panoptic JSON, with an optional on-disk cache keyed by a hash of
-the annotation file.
+The class-paired crop sampler of IBS (paper §4.2) draws a class, then two images that contain a
+segment of that class, then one segment of that class in each image. The authors index *images
+per class* offline (``DdeGeus/Mask2Former-IBS``
+``mask2former/data/datasets/prepare_cityscapes_sampling.py``: one JSON per image on disk,
+re-read for every sample); here the index lives in memory as a few flat numpy arrays
+(``SegmentIndex``), built once per dataset from its data infos or from any COCO panoptic JSON,
+with an optional on-disk cache (:mod:`~mmibs.datasets.class_paired.index_cache`).
 
 Layout: every segment of the index belongs to a *group* = (class, image). Groups are sorted by
 class, then by image; the segments of a group are contiguous. A group exists only if the image
 holds at least one **non-crowd** segment of the class (the authors' index counts non-crowd
 segments only), but the group lists *all* segments of that class in the image, crowd included
 (the authors then pick among all of them).
-
-:class:`PairedSample` is the structured dataset index that
-:class:`~mmibs.datasets.samplers.ClassPairedBatchSampler` yields and
-:meth:`CocoFormatPanopticDataset.__getitem__` understands.
 """
-import hashlib
 import json
-import os.path as osp
-from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ..utils import atomic_open
+from ...utils import atomic_open
 
 #: Bump when the cached arrays change meaning; part of every cache key.
 INDEX_FORMAT_VERSION = 1
-
-
-class PairedSample(NamedTuple):
-    """One crop of a class-paired batch: the structured index the batch sampler yields.
-
-    Attributes:
-        index (int): Dataset index of the image.
-        segment_id (int): Panoptic id of the sampled segment (``segments_info[*]['id']``).
-        label (int): Contiguous (things-first) label of the sampled class.
-        scale (float | None): Target ``sqrt(bbox area)`` in pixels after resizing, shared by the
-            pair; ``None`` for stuff classes (they use the normal random resize).
-        partner (int): Position of the partner crop in the per-rank batch.
-        seed (int): Seed of every random draw the pipeline makes for this crop.
-        epoch (int): Sampler epoch of the batch.
-        batch (int): Batch number within the epoch (per rank).
-        pair (int): Pair number within the batch.
-    """
-    index: int
-    segment_id: int
-    label: int
-    scale: Optional[float]
-    partner: int
-    seed: int
-    epoch: int = 0
-    batch: int = 0
-    pair: int = 0
 
 
 class SegmentIndexError(ValueError):
@@ -287,38 +256,3 @@ class SegmentIndex:
                                         f'expected {INDEX_FORMAT_VERSION}')
             arrays = {k: data[k] for k in cls.ARRAYS}
         return cls(meta['class_names'], meta['thing_classes'], arrays)
-
-
-def file_sha256(path: str, chunk_size: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(chunk_size), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def cache_key(ann_file: str, *extra) -> str:
-    """Cache key: hash of the annotation file's bytes, the index format and ``extra``."""
-    digest = hashlib.sha256(file_sha256(ann_file).encode())
-    digest.update(repr((INDEX_FORMAT_VERSION, ) + extra).encode())
-    return digest.hexdigest()[:32]
-
-
-def load_or_build(cache_dir: Optional[str], key: str,
-                  build: Callable[[], SegmentIndex]) -> SegmentIndex:
-    """Load ``<cache_dir>/segment_index_<key>.npz`` or build the index and write it there.
-
-    Without ``cache_dir`` just build. A corrupt cache file is rebuilt and overwritten.
-    """
-    if not cache_dir:
-        return build()
-    path = osp.join(cache_dir, f'segment_index_{key}.npz')
-    if osp.isfile(path):
-        try:
-            return SegmentIndex.load(path)
-        except Exception:  # noqa: BLE001 - an unreadable cache is rebuilt
-            pass
-    index = build()
-    index.save(path)
-    return index

@@ -21,7 +21,7 @@ from mmengine.runner import Runner
 
 from mmibs.datasets import CocoFormatPanopticDataset, PairedSample
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 CONFIG = REPO_ROOT / ('configs/ibs/mask2former-ibs-class-paired_r18-w32_1xb4-256x512-300it_'
                       'synthetic-streets.py')
 TINY_CROP_HW = (64, 128)

@@ -9,7 +9,7 @@ from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 
 from mmibs.datasets import (PairedSample, PairedSampleError, SyntheticStreetsPanopticDataset)
-from mmibs.datasets.transforms import ClassPairedCrop, ClassPairedCropError
+from mmibs.datasets.class_paired import ClassPairedCrop, ClassPairedCropError
 
 LOAD = [dict(type='LoadImageFromFile'),
         dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True,

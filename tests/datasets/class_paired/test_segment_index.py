@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mmibs.datasets import SegmentIndex, SegmentIndexError, SyntheticStreetsPanopticDataset
-from mmibs.datasets import segment_index as si
+from mmibs.datasets.class_paired import segment_index as si
 
 THINGS_FIRST = ('person', 'car', 'truck', 'road', 'sidewalk', 'building', 'vegetation', 'sky')
 

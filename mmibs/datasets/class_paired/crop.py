@@ -1,7 +1,9 @@
-"""Resize-and-crop of one class-paired crop (reference §4.3-4.5), computed on the crop only.
+"""Resize-and-crop of one class-paired crop, computed on the crop only.
 
 :class:`ClassPairedCrop` follows the authors' ``ResizeShortestEdgeAdaptive`` +
-``RandomCropWithInstance``:
+``RandomCropWithInstance`` (``DdeGeus/Mask2Former-IBS``
+``mask2former/data/dataset_mappers/augmentations.py``, used by
+``mask_former_panoptic_dataset_mapper_cropsampling.py``):
 
 * **thing class** (the sampler gives a ``scale`` s): ratio r = s / sqrt(bbox_w * bbox_h) of the
   sampled segment's box at original resolution, clamped to
@@ -34,6 +36,8 @@ from mmcv.transforms import BaseTransform
 from mmdet.registry import TRANSFORMS
 from mmdet.structures.mask import BitmapMasks
 
+from .sample import SAMPLE_KEY
+
 
 class ClassPairedCropError(RuntimeError):
     """Raised when a class-paired crop cannot be made; names the image."""
@@ -45,7 +49,7 @@ class ClassPairedCrop(BaseTransform):
 
     Required keys: ``img``, ``img_path``, ``segments_info``, ``ibs_sample`` (set by
     :meth:`CocoFormatPanopticDataset.__getitem__` from a
-    :class:`~mmibs.datasets.segment_index.PairedSample`); optional ``gt_bboxes``,
+    :class:`~mmibs.datasets.class_paired.PairedSample`); optional ``gt_bboxes``,
     ``gt_bboxes_labels``, ``gt_ignore_flags``, ``gt_masks``, ``gt_seg_map``.
 
     Modified keys: ``img``, ``img_shape``, the ``gt_*`` keys (instances whose resized box lies
@@ -58,7 +62,7 @@ class ClassPairedCrop(BaseTransform):
         crop_size (tuple[int, int]): (w, h) of the crop, as mmdet's ``RandomCrop`` takes it.
         min_short_side, max_short_side, max_long_side (int): Clamps of the thing-class resize
             (S_min, S_max, L_max). Defaults 1024 / 6192 / 9288 (the code defaults; Cityscapes
-            512 / 3096 / 6192, Vistas 1024 / 6192 / 9288, reference §4.4).
+            512 / 3096 / 6192, Vistas 1024 / 6192 / 9288, the authors' ``NEW_SAMPLING`` configs).
         stuff_resize (dict): Random resize for stuff classes. Either mmdet style
             ``dict(scale=(w, h), ratio_range=(lo, hi))`` (as ``RandomResize(keep_ratio=True)``)
             or detectron2 style ``dict(short_side=(lo, hi) or [choices],
@@ -97,7 +101,8 @@ class ClassPairedCrop(BaseTransform):
 
     # ------------------------------------------------------------------ sizes
     def thing_ratio(self, height: int, width: int, bbox: Sequence[float], scale: float) -> float:
-        """The authors' adaptive ratio: sqrt(bbox area) -> scale, clamped (reference §4.4)."""
+        """The authors' adaptive ratio (``ResizeShortestEdgeAdaptive``): sqrt(bbox area) -> scale,
+        clamped."""
         box_w, box_h = bbox[2] - bbox[0], bbox[3] - bbox[1]
         side = math.sqrt(max(box_w, 0) * max(box_h, 0))
         if side <= 0:
@@ -201,7 +206,7 @@ class ClassPairedCrop(BaseTransform):
         raise ClassPairedCropError(f'ClassPairedCrop: {results.get("img_path")}: {message}')
 
     def transform(self, results: dict) -> dict:
-        sample = results.get('ibs_sample')
+        sample = results.get(SAMPLE_KEY)
         if sample is None:
             self._fail(results, 'no "ibs_sample" in the results; ClassPairedCrop needs the '
                        'structured indices of ClassPairedBatchSampler '
@@ -266,7 +271,7 @@ class ClassPairedCrop(BaseTransform):
         sample = dict(sample)
         sample.update(ratio=(scale_w, scale_h), resized_shape=(new_h, new_w), crop_window=window,
                       centre=(cx, cy), bbox=bbox)
-        results['ibs_sample'] = sample
+        results[SAMPLE_KEY] = sample
         return results
 
     @staticmethod

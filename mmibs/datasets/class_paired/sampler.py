@@ -15,31 +15,30 @@ positions (2k, 2k+1). For each pair the sampler draws
    uniformly (``segment_sampling='image'``, the authors' rule; crowd segments included as in
    their code). Both crops may come from the same image unless ``avoid_same_image=True``.
 
-It yields :class:`~mmibs.datasets.segment_index.PairedSample` indices, which
+It yields :class:`~mmibs.datasets.class_paired.PairedSample` indices, which
 :class:`~mmibs.datasets.CocoFormatPanopticDataset` turns into crops with
-:class:`~mmibs.datasets.transforms.ClassPairedCrop`.
+:class:`~mmibs.datasets.class_paired.ClassPairedCrop`.
 
 Determinism: batch ``b`` of epoch ``e`` on rank ``r`` is a pure function of
 ``(seed, r, e, b)`` (a numpy ``SeedSequence`` of those four numbers; the class permutations are
 seeded by ``(seed, e, permutation number)``, shared by all ranks), so any batch can be
 produced without replaying the ones before it. Ranks draw different pairs; the seed is the
-runner's (synchronised) seed unless given. :class:`ClassPairedSamplerHook` uses this on
-``resume=True``: it restores the seed saved in the checkpoint's message hub, starts the sampler at
-the resumed iteration and makes mmengine's "advance the dataloader ``iter`` steps" free.
+runner's (synchronised) seed unless given.
+:class:`~mmibs.engine.hooks.ClassPairedSamplerHook` uses this on ``resume=True``: it restores the
+seed saved in the checkpoint's message hub, starts the sampler at the resumed iteration and makes
+mmengine's "advance the dataloader ``iter`` steps" free.
 """
 import logging
 from typing import Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
-from mmdet.registry import DATA_SAMPLERS, HOOKS
+from mmdet.registry import DATA_SAMPLERS
 from mmengine.dist import get_dist_info, sync_random_seed
-from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.runner import IterBasedTrainLoop
-from mmengine.runner.loops import _InfiniteDataloaderIterator
 from torch.utils.data import Sampler
 
-from ..segment_index import PairedSample, SegmentIndexError
+from .sample import PairedSample
+from .segment_index import SegmentIndexError
 
 #: Scale options of the authors (target sqrt(bbox area) in pixels; their cropsampling dataset
 #: mappers, e.g. DdeGeus/Mask2Former-IBS
@@ -285,79 +284,3 @@ class ClassPairedBatchSampler(Sampler):
 
     def __len__(self) -> int:
         return self.num_batches_per_epoch
-
-
-class _SkipFirst:
-    """Iterator that answers the first ``skip`` ``next()`` calls with None without loading
-    anything, then delegates: mmengine's resume fast-forward becomes free."""
-
-    def __init__(self, iterator, skip: int) -> None:
-        self._iterator = iterator
-        self._skip = skip
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        if self._skip > 0:
-            self._skip -= 1
-            return None
-        return next(self._iterator)
-
-
-@HOOKS.register_module()
-class ClassPairedSamplerHook(Hook):
-    """Makes :class:`ClassPairedBatchSampler` resume exactly and cheaply.
-
-    * Saves the sampler's seed, world size and batch size in the message hub (hence in every
-      checkpoint) and, on ``resume=True``, restores the seed (mmengine builds the dataloader
-      before it resumes, so with ``randomness.seed=None`` the new run would otherwise draw
-      other pairs).
-    * On resume at iteration ``k`` of an :class:`IterBasedTrainLoop`, starts the sampler at
-      batch ``k`` and replaces the loop's dataloader iterator so that mmengine's "advance the
-      dataloader ``k`` steps" loads nothing. Without this hook resuming is still exact (batches
-      are a function of their number) but mmengine loads and discards ``k`` batches.
-    """
-
-    priority = 'VERY_HIGH'
-    INFO_KEY = 'class_paired_sampler'
-
-    def before_train(self, runner) -> None:
-        loop = runner.train_loop
-        dataloader = getattr(loop, 'dataloader', None)
-        sampler = getattr(dataloader, 'batch_sampler', None)
-        if not isinstance(sampler, ClassPairedBatchSampler):
-            print_log('ClassPairedSamplerHook: the train dataloader does not use '
-                      'ClassPairedBatchSampler; nothing to do', logger='current',
-                      level=logging.WARNING)
-            return
-        hub = runner.message_hub
-        start = int(runner.iter)
-        saved = hub.get_info(self.INFO_KEY)
-        if start > 0 and saved:
-            if saved.get('seed') is not None and int(saved['seed']) != sampler.seed:
-                print_log(f'ClassPairedSamplerHook: resuming with the checkpoint\'s sampler seed '
-                          f'{saved["seed"]} (not {sampler.seed})', logger='current')
-                sampler.seed = int(saved['seed'])
-            for key in ('world_size', 'batch_size'):
-                if saved.get(key) is not None and saved[key] != getattr(sampler, key):
-                    print_log(f'ClassPairedSamplerHook: {key} changed from {saved[key]} to '
-                              f'{getattr(sampler, key)} since the checkpoint; the resumed run '
-                              'draws other pairs than an uninterrupted one', logger='current',
-                              level=logging.WARNING)
-        hub.update_info(self.INFO_KEY, sampler.state_dict())
-        if start == 0 or not isinstance(loop, IterBasedTrainLoop) or not hasattr(
-                loop, 'dataloader_iterator'):
-            return
-        epoch = 0
-        if sampler.infinite:
-            sampler.set_start_batch(start)
-        else:
-            epoch, batch = divmod(start, len(sampler))
-            sampler.set_epoch(epoch)
-            sampler.set_start_batch(batch)
-        iterator = _InfiniteDataloaderIterator(dataloader)
-        iterator._epoch = epoch
-        loop.dataloader_iterator = _SkipFirst(iterator, start)
-        print_log(f'ClassPairedSamplerHook: the sampler starts at batch {start}; mmengine\'s '
-                  f'advance of {start} steps loads no data', logger='current')
