@@ -15,7 +15,8 @@ from mmdet.evaluation import DumpDetResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-import mmibs  # noqa: F401  (registers components, allow-lists mmengine checkpoint types)
+import mmibs  # noqa: F401  (registers components)
+from mmibs.engine import install_checkpoint_loaders
 from mmibs.utils import setup_cpu_distributed, teardown_distributed
 
 
@@ -53,6 +54,7 @@ def main() -> None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
 
+    install_checkpoint_loaders(cfg)  # safe local loading, clear errors for failed downloads
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if args.out is not None:

@@ -14,7 +14,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-import mmibs  # noqa: F401  (registers components, allow-lists mmengine checkpoint types)
+import mmibs  # noqa: F401  (registers components)
+from mmibs.engine import install_checkpoint_loaders
 from mmibs.utils import setup_cpu_distributed, teardown_distributed
 
 
@@ -67,6 +68,7 @@ def main() -> None:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    install_checkpoint_loaders(cfg)  # safe local loading, clear errors for failed downloads
     setup_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()

@@ -1,15 +1,17 @@
-"""Runner-level support of mmibs: the class-paired sampler's resume hook, safe loading of
-mmengine checkpoints under torch >= 2.6, and clear errors when remote pretrained weights cannot
-be downloaded."""
+"""Runner-level support of mmibs: the class-paired sampler's resume hook, and the checkpoint
+loaders (safe loading of mmengine checkpoints under torch >= 2.6, clear errors when remote
+pretrained weights cannot be downloaded), which the tools install explicitly."""
+from .checkpoint_loaders import install_checkpoint_loaders
 from .hooks import ClassPairedSamplerHook
 from .offline_weights import (WeightsDownloadError, register_offline_weights_loaders,
                               torchvision_model_urls)
-from .safe_checkpoint_loader import (MMENGINE_CHECKPOINT_GLOBALS, load_from_local_with_mmengine_globals,
+from .safe_checkpoint_loader import (MMENGINE_CHECKPOINT_GLOBALS,
+                                     load_from_local_with_mmengine_globals,
                                      register_safe_checkpoint_loader)
 
 __all__ = [
-    'ClassPairedSamplerHook',
-    'MMENGINE_CHECKPOINT_GLOBALS', 'load_from_local_with_mmengine_globals',
-    'register_safe_checkpoint_loader', 'WeightsDownloadError', 'register_offline_weights_loaders',
+    'ClassPairedSamplerHook', 'MMENGINE_CHECKPOINT_GLOBALS', 'WeightsDownloadError',
+    'install_checkpoint_loaders', 'load_from_local_with_mmengine_globals',
+    'register_offline_weights_loaders', 'register_safe_checkpoint_loader',
     'torchvision_model_urls'
 ]

@@ -11,16 +11,15 @@ replaces mmengine's loaders of these schemes by ones that
   etc. have always had) when it is not;
 * download as mmengine does (same URL, same cache file, nothing else changed);
 * turn a network failure into :class:`WeightsDownloadError`, whose message names the checkpoint,
-  its URL, the config key that asked for it when it can be found (e.g.
-  ``model.backbone.init_cfg.checkpoint`` or ``load_from``), the cache file to place it into,
-  and the ways out (a local path, or ``init_cfg=None`` to train from scratch).
+  its URL, the config key that asked for it when a config is given (the keys whose value is that
+  checkpoint, e.g. ``model.backbone.init_cfg.checkpoint`` or ``load_from``), the cache file to
+  place it into, and the ways out (a local path, or ``init_cfg=None`` to train from scratch).
 """
+import functools
 import http.client
 import os.path as osp
 import socket
-import sys
-from types import FrameType
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 from urllib.error import URLError
 from urllib.parse import urlparse
 
@@ -28,7 +27,6 @@ import mmengine
 import torch
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
-from torch import nn
 
 #: Exceptions that mean "the file could not be fetched over the network".
 NETWORK_ERRORS: Tuple[type, ...] = (URLError, ConnectionError, TimeoutError, socket.gaierror,
@@ -66,40 +64,22 @@ def cache_file(url: str) -> str:
     return osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(urlparse(url).path))
 
 
-def _init_cfg_key(module: nn.Module, checkpoint: str) -> Optional[str]:
-    """``init_cfg.checkpoint`` or ``init_cfg[i].checkpoint`` of ``module`` naming ``checkpoint``."""
-    init_cfg = getattr(module, 'init_cfg', None)
-    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
-    for i, cfg in enumerate(cfgs):
-        if isinstance(cfg, dict) and cfg.get('checkpoint') == checkpoint:
-            return 'init_cfg.checkpoint' if len(cfgs) == 1 else f'init_cfg[{i}].checkpoint'
-    return None
-
-
-def config_key_of(checkpoint: str, frame: Optional[FrameType] = None) -> Optional[str]:
-    """The config key that requested ``checkpoint``, found from the calling frames.
-
-    ``model.<module path>.init_cfg.checkpoint`` when a module's ``init_weights`` is loading it
-    (the path is taken in the outermost module being initialised, the model), ``load_from``
-    when mmengine's Runner is loading it; None otherwise.
-    """
-    frame = frame or sys._getframe(1)
-    owner, modules, runner_seen = None, [], False
-    while frame is not None:
-        obj = frame.f_locals.get('self')
-        if isinstance(obj, nn.Module):
-            modules.append(obj)
-            if owner is None and _init_cfg_key(obj, checkpoint):
-                owner = obj
-        elif type(obj).__name__ == 'Runner':
-            runner_seen = True
-        frame = frame.f_back
-    if owner is not None:
-        root = modules[-1]
-        path = next((name for name, m in root.named_modules() if m is owner), None)
-        if path is not None:
-            return '.'.join(p for p in ('model', path, _init_cfg_key(owner, checkpoint)) if p)
-    return 'load_from' if runner_seen else None
+def config_keys(cfg: Optional[Mapping], value: str, prefix: str = '') -> List[str]:
+    """The dotted keys of ``cfg`` (nested dicts and lists, ``[i]`` for list items) whose value
+    is the string ``value``, e.g. ``['model.backbone.init_cfg.checkpoint']``."""
+    if cfg is None:
+        return []
+    items = cfg.items() if isinstance(cfg, Mapping) else enumerate(cfg)
+    keys = []
+    for key, item in items:
+        path = f'{prefix}[{key}]' if isinstance(key, int) else (
+            f'{prefix}.{key}' if prefix else str(key))
+        if isinstance(item, str):
+            if item == value:
+                keys.append(path)
+        elif isinstance(item, (Mapping, list, tuple)):
+            keys.extend(config_keys(item, value, path))
+    return keys
 
 
 def explain_download_failure(filename: str, url: Optional[str], error: BaseException,
@@ -130,23 +110,26 @@ def explain_download_failure(filename: str, url: Optional[str], error: BaseExcep
     return '\n'.join(lines)
 
 
-def _raise_explained(filename: str, url: Optional[str], error: BaseException) -> None:
+def _raise_explained(filename: str, url: Optional[str], error: BaseException,
+                     config: Optional[Mapping]) -> None:
     """Raise :class:`WeightsDownloadError` for a failed download of ``filename``."""
-    key = config_key_of(filename, sys._getframe(2))
+    key = next(iter(config_keys(config, filename)), None)
     raise WeightsDownloadError(explain_download_failure(filename, url, error, key)) from error
 
 
 def load_from_http(filename: str, map_location=None, model_dir: Optional[str] = None,
-                   progress: bool = False) -> dict:
-    """mmengine's ``http(s)://`` loader; a network failure raises :class:`WeightsDownloadError`."""
+                   progress: bool = False, config: Optional[Mapping] = None) -> dict:
+    """mmengine's ``http(s)://`` loader; a network failure raises :class:`WeightsDownloadError`
+    (naming the key of ``config`` that holds ``filename``)."""
     try:
         return mmengine_checkpoint.load_from_http(filename, map_location=map_location,
                                                   model_dir=model_dir, progress=progress)
     except NETWORK_ERRORS as e:
-        _raise_explained(filename, filename, e)
+        _raise_explained(filename, filename, e, config)
 
 
-def load_from_torchvision(filename: str, map_location=None) -> dict:
+def load_from_torchvision(filename: str, map_location=None,
+                          config: Optional[Mapping] = None) -> dict:
     """``torchvision://NAME`` (and ``modelzoo://NAME``), resolvable without torchvision."""
     name = filename.partition('://')[2]
     urls = torchvision_model_urls()
@@ -156,22 +139,30 @@ def load_from_torchvision(filename: str, map_location=None) -> dict:
     try:
         return mmengine_checkpoint.load_from_http(urls[name], map_location=map_location)
     except NETWORK_ERRORS as e:
-        _raise_explained(filename, urls[name], e)
+        _raise_explained(filename, urls[name], e, config)
 
 
-def load_from_openmmlab(filename: str, map_location=None) -> dict:
+def load_from_openmmlab(filename: str, map_location=None,
+                        config: Optional[Mapping] = None) -> dict:
     """mmengine's ``open-mmlab://`` loader; network failures: :class:`WeightsDownloadError`."""
     try:
         return mmengine_checkpoint.load_from_openmmlab(filename, map_location=map_location)
     except NETWORK_ERRORS as e:
-        _raise_explained(filename, resolve_url(filename), e)
+        _raise_explained(filename, resolve_url(filename), e, config)
 
 
-def register_offline_weights_loaders() -> None:
-    """Make the loaders above mmengine's loaders of their URL schemes."""
-    CheckpointLoader.register_scheme(prefixes=('http://', 'https://'), loader=load_from_http,
-                                     force=True)
-    CheckpointLoader.register_scheme(prefixes=('torchvision://', 'modelzoo://'),
-                                     loader=load_from_torchvision, force=True)
-    CheckpointLoader.register_scheme(prefixes=('open-mmlab://', 'openmmlab://'),
-                                     loader=load_from_openmmlab, force=True)
+def register_offline_weights_loaders(config: Optional[Mapping] = None) -> None:
+    """Make the loaders above mmengine's loaders of their URL schemes.
+
+    Args:
+        config: The run's config (an mmengine ``Config`` or a dict); the error then names the
+            config key that holds the checkpoint. Without it the error names none.
+    """
+    if hasattr(config, 'to_dict'):  # mmengine Config / ConfigDict: search plain dicts
+        config = config.to_dict()
+    for prefixes, loader in ((('http://', 'https://'), load_from_http),
+                             (('torchvision://', 'modelzoo://'), load_from_torchvision),
+                             (('open-mmlab://', 'openmmlab://'), load_from_openmmlab)):
+        # mmengine logs the loader's __name__ (``load_from_<backend>``): keep it.
+        bound = functools.update_wrapper(functools.partial(loader, config=config), loader)
+        CheckpointLoader.register_scheme(prefixes=prefixes, loader=bound, force=True)

@@ -6,20 +6,29 @@ import mmengine
 import pytest
 import torch
 from mmdet.models.backbones import ResNet
+from mmengine.config import Config
 from mmengine.model import BaseModule
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
-import mmibs  # noqa: F401  (registers the loaders)
-from mmibs.engine import WeightsDownloadError
+from mmibs.engine import WeightsDownloadError, install_checkpoint_loaders
+from mmibs.engine.offline_weights import config_keys
 
 #: URLs mmengine ships for torchvision names (independent of our resolution code).
 TV_URLS = mmengine.load(osp.join(mmengine.__path__[0], 'hub', 'torchvision_0.12.json'))
 
 
+#: The config of TinyDetector, as a run's config holds it.
+CONFIG = Config(dict(model=dict(backbone=dict(
+    type='ResNet', depth=18, init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18'))),
+    load_from=None))
+
+
 @pytest.fixture
 def offline(monkeypatch):
-    """Every download fails as without network; the requested URLs are recorded."""
+    """Every download fails as without network (the loaders installed with the run's config,
+    as tools/train.py does); the requested URLs are recorded."""
+    install_checkpoint_loaders(CONFIG)
     requested = []
 
     def no_network(url, *args, **kwargs):
@@ -75,11 +84,21 @@ def test_openmmlab_weights_offline(offline):
 
 def test_torchvision_name_resolves_and_loads_when_cached(monkeypatch):
     """Online (or cached), the loader returns what mmengine's download returns."""
+    install_checkpoint_loaders()
     state = {'conv1.weight': torch.zeros(1)}
     monkeypatch.setattr(mmengine_checkpoint, 'load_url', lambda url, **kwargs: state)
     assert CheckpointLoader.load_checkpoint('torchvision://resnet50') is state
 
 
 def test_unknown_torchvision_name():
+    install_checkpoint_loaders()
     with pytest.raises(KeyError, match='resnet5000'):
         CheckpointLoader.load_checkpoint('torchvision://resnet5000')
+
+
+def test_config_keys_find_every_key_naming_the_checkpoint():
+    cfg = dict(model=dict(backbone=dict(init_cfg=[dict(checkpoint='a'), dict(checkpoint='b')]),
+                          neck=dict(init_cfg=dict(checkpoint='a'))), load_from='a')
+    assert config_keys(cfg, 'a') == ['model.backbone.init_cfg[0].checkpoint',
+                                     'model.neck.init_cfg.checkpoint', 'load_from']
+    assert config_keys(None, 'a') == [] and config_keys(cfg, 'c') == []

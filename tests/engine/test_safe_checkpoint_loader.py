@@ -9,8 +9,10 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
-import mmibs  # noqa: F401
-from mmibs.engine import MMENGINE_CHECKPOINT_GLOBALS, load_from_local_with_mmengine_globals
+from mmibs.engine import (MMENGINE_CHECKPOINT_GLOBALS, install_checkpoint_loaders,
+                          load_from_local_with_mmengine_globals)
+
+install_checkpoint_loaders()  # what tools/train.py and tools/test.py do
 
 
 class _Payload:
@@ -50,6 +52,18 @@ def test_local_scheme_uses_the_safe_loader_and_remote_schemes_keep_torch_default
     assert HistoryBuffer in MMENGINE_CHECKPOINT_GLOBALS
 
 
+def test_importing_mmibs_installs_nothing():
+    """``import mmibs`` (what custom_imports does) registers components only: mmengine's
+    checkpoint loaders are replaced by install_checkpoint_loaders, not by the import."""
+    code = ('from mmengine.runner.checkpoint import CheckpointLoader as C; '
+            'before = dict(C._schemes); import mmibs; '
+            'assert dict(C._schemes) == before, "import mmibs changed the loaders"; '
+            'from mmibs.engine import install_checkpoint_loaders; install_checkpoint_loaders(); '
+            'assert dict(C._schemes) != before')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
 def test_checkpoint_round_trip_through_mmengine(tmp_path):
     path = tmp_path / 'ckpt.pth'
     checkpoint = _mmengine_like_checkpoint()
@@ -73,10 +87,11 @@ def test_allow_list_is_scoped_to_the_mmengine_load(tmp_path):
 
 
 def test_same_checkpoint_fails_in_mmengine_without_mmibs(tmp_path):
-    """Without mmibs, mmengine's own loader fails under torch >= 2.6: the fix is needed."""
+    """Without the loaders (also after ``import mmibs``), mmengine's own loader fails under
+    torch >= 2.6: the fix is needed."""
     path = tmp_path / 'ckpt.pth'
     torch.save(_mmengine_like_checkpoint(), path)
-    code = ('from mmengine.runner.checkpoint import _load_checkpoint; '
+    code = ('import mmibs; from mmengine.runner.checkpoint import _load_checkpoint; '
             f'_load_checkpoint({str(path)!r}, map_location="cpu")')
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert proc.returncode != 0

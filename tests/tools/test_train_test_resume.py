@@ -17,6 +17,8 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from mmibs.engine import install_checkpoint_loaders
+
 PQ_PATTERN = re.compile(r'coco_panoptic/PQ: ([0-9.]+)')
 
 
@@ -85,6 +87,7 @@ def test_load_from_restores_the_trained_weights(trained, synthetic_root, make_ti
     _, work_dir, _ = trained
     cfg = make_tiny_cfg(synthetic_root, tmp_path, max_iters=4)
     cfg.load_from = str(work_dir / 'iter_4.pth')
+    install_checkpoint_loaders(cfg)  # as tools/train.py and tools/test.py do
     runner = Runner.from_cfg(cfg)
     initial = {k: v.clone() for k, v in runner.model.state_dict().items()}
     runner.load_or_resume()
@@ -115,6 +118,7 @@ def test_resume_restores_iteration_and_optimizer(trained, synthetic_root, make_t
 
     cfg = make_tiny_cfg(synthetic_root, resume_dir, max_iters=6)
     cfg.resume = True
+    install_checkpoint_loaders(cfg)
     runner = Runner.from_cfg(cfg)
     recorder = _RecordResumedState()
     runner.register_hook(recorder)

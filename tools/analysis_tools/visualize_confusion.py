@@ -33,6 +33,7 @@ from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmengine.dataset import Compose
 from tqdm import tqdm
 
+from mmibs.engine import install_checkpoint_loaders
 from mmibs.evaluation import PanopticEvalError, Segments
 from mmibs.evaluation.panoptic_files import load_panoptic_json, segments_of
 from mmibs.evaluation.panoptic_io import decode_mmdet_panoptic
@@ -105,6 +106,7 @@ class ModelPanel:
             raise FileNotFoundError(f'panel {label!r}: checkpoint {checkpoint!r} not found')
         self.label = label
         self.infer = inference_detector
+        install_checkpoint_loaders()  # the checkpoint is an mmengine Runner checkpoint
         self.model = init_detector(config, checkpoint, device=device)
         pipeline = [step for step in self.model.cfg.test_dataloader.dataset.pipeline
                     if step['type'].split('.')[-1] not in ANNOTATION_LOADERS]

@@ -20,6 +20,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmibs.datasets import CocoFormatPanopticDataset, PairedSample
+from mmibs.engine import install_checkpoint_loaders
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONFIG = REPO_ROOT / ('configs/ibs/mask2former-ibs-class-paired_r18-w32_1xb4-256x512-300it_'
@@ -150,6 +151,7 @@ def test_resume_sees_the_same_pairs_without_loading_skipped_batches(
     cfg = tiny_class_paired_cfg(make_tiny_cfg, synthetic_root, resume_dir, max_iters=4)
     cfg.resume = True
     cfg.randomness = dict(seed=None)  # the sampler seed must come from the checkpoint
+    install_checkpoint_loaders(cfg)  # as tools/train.py does before it resumes
     loads = []
     original = CocoFormatPanopticDataset.__getitem__
 
