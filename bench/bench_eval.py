@@ -19,6 +19,7 @@ import importlib.util
 import io
 import json
 import os.path as osp
+import sys
 import tempfile
 import time
 from typing import Callable, Dict
@@ -30,11 +31,12 @@ import torch
 from mmdet.evaluation.functional import INSTANCE_OFFSET
 from panopticapi import evaluation as pa_eval
 
-from mmibs.evaluation import METRIC_GROUPS, PanopticPixelMetric, Segments, image_stats
-from mmibs.evaluation.panoptic_cases import random_case, write_coco_panoptic
-from mmibs.evaluation.panoptic_png import decode_id_runs, rgb_to_id
-
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(REPO, 'tests', 'helpers'))  # the random cases the tests use too
+
+from mmibs.evaluation import METRIC_GROUPS, PanopticPixelMetric, Segments, image_stats  # noqa: E402
+from mmibs.evaluation.panoptic_png import decode_id_runs, rgb_to_id  # noqa: E402
+from panoptic_cases import random_case, write_coco_panoptic  # noqa: E402
 NUM_THINGS, NUM_STUFF = 8, 11  # Cityscapes
 
 

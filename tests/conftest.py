@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny synthetic-streets dataset and a tiny Mask2Former config for it."""
 import importlib.util
 import os.path as osp
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,10 @@ from mmibs.datasets.synthetic import SyntheticStreetsConfig, generate_synthetic_
 register_all_modules(init_default_scope=True)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Test helpers (tests/helpers/*.py) are imported by module name; bench/ does the same.
+HELPERS = str(REPO_ROOT / 'tests' / 'helpers')
+if HELPERS not in sys.path:
+    sys.path.insert(0, HELPERS)
 BASELINE_CONFIG = REPO_ROOT / 'configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
 
 #: Sizes of the tiny dataset the tests train on: 128x256 images, 64x128 crops.
@@ -97,12 +102,15 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope='session')
-def analysis_tool():
-    """``analysis_tool(name)`` imports ``tools/analysis_tools/<name>.py`` as a module."""
+def tool():
+    """``tool('analysis_tools/eval_panoptic')`` imports ``tools/<path>.py`` as a module, with its
+    folder on ``sys.path`` as when it runs as a script (tools import their folder's helpers)."""
 
-    def load(name: str):
-        spec = importlib.util.spec_from_file_location(
-            name, REPO_ROOT / 'tools' / 'analysis_tools' / f'{name}.py')
+    def load(path: str):
+        file = REPO_ROOT / 'tools' / f'{path}.py'
+        if str(file.parent) not in sys.path:
+            sys.path.insert(0, str(file.parent))
+        spec = importlib.util.spec_from_file_location(file.stem, file)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module

@@ -11,7 +11,7 @@
 #   crop                   configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py
 #   crop-ibs-random        configs/ibs/mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-300it_synthetic-streets.py
 #   crop-ibs-class-paired  configs/ibs/mask2former-ibs-class-paired_r18-w32_1xb4-256x512-300it_synthetic-streets.py
-# Every pixel size of the configs is multiplied by --scale (mmibs.utils.experiment_config) and
+# Every pixel size of the configs is multiplied by --scale (tools/experiment_config.py) and
 # the data are generated at that size. Output (--out, default work_dirs/reproduce_synthetic):
 #   runs/<setting>_seed<s>/     config.py, the work dir, wall_s (training + validation time)
 #   report/table.md             results_table.py: mean ± std over seeds, deltas vs crop
@@ -78,7 +78,7 @@ log() { echo "[reproduce $(date +%H:%M:%S)] $*"; }
 
 for setting in "${SETTINGS[@]}"; do
   # shellcheck disable=SC2086
-  "$PYTHON" -m mmibs.utils.experiment_config "${CONFIG[$setting]}" \
+  "$PYTHON" tools/experiment_config.py "${CONFIG[$setting]}" \
     --out "$OUT/runs/${setting}_seed{seed}/config.py" --scale "$SCALE" --iters "$ITERS" \
     --seeds $SEEDS --data-root "$DATA/"
 done

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..utils import atomic_open
 from .id_runs import IdRuns
+from .panoptic_png import id_to_rgb
 from .panoptic_stats import PanopticEvalError, Segments, compact_ids
 
 #: Largest id an RGB panoptic PNG can hold.
@@ -97,9 +98,8 @@ class PanopticPredictionWriter:
                 f'prediction for image {image_id!r}: segment id {int(id_map.max())} does not '
                 f'fit in an RGB PNG (max {MAX_PNG_ID})')
         os.makedirs(self.staging_dir, exist_ok=True)
-        rgb = np.stack([(id_map >> (8 * k)) & 255 for k in range(3)], axis=-1).astype(np.uint8)
         path = osp.join(self.staging_dir, file_name)
-        if not cv2.imwrite(path, rgb[..., ::-1]):
+        if not cv2.imwrite(path, id_to_rgb(id_map)[..., ::-1]):
             raise OSError(f'could not write the prediction PNG {path}')
         runs = IdRuns.from_dense(id_map)
         ids = np.array(sorted(labels), np.int64)

@@ -5,7 +5,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 from mmengine.fileio import get_local_path
 
-from .panoptic_files import load_panoptic_json, segments_of
+from .coco_panoptic_json import load_panoptic_json, segments_of
 from .panoptic_stats import PanopticEvalError, Segments
 
 

@@ -14,8 +14,8 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from .panoptic_export import PanopticPredictionWriter, png_id_map, prediction_png_name
+from .mmdet_predictions import decode_mmdet_panoptic
 from .panoptic_gt import PanopticJsonGT, gt_png_path, gt_segments_from_info
-from .panoptic_io import decode_mmdet_panoptic
 from .panoptic_png import read_id_runs
 from .panoptic_stats import PQ_CROWD_RULES, PanopticEvalError, PanopticImageStats, image_stats
 from .panoptic_summary import accumulate, summarize

@@ -38,6 +38,11 @@ FAST_COLOR_CHANNELS = {2: 3, 6: 4}
 MAX_PIXELS = 1 << 30
 
 
+def id_to_rgb(ids: np.ndarray) -> np.ndarray:
+    """panopticapi's ``id2rgb``: (H, W) ids -> (H, W, 3) uint8 RGB (``R + 256 G + 256^2 B``)."""
+    return np.stack([(ids >> (8 * k)) & 255 for k in range(3)], axis=-1).astype(np.uint8)
+
+
 def rgb_to_id(bgr: np.ndarray) -> np.ndarray:
     """panopticapi's ``rgb2id`` for a BGR image as OpenCV decodes it.
 

@@ -20,7 +20,7 @@ from panopticapi.evaluation import pq_compute
 from panopticapi.utils import rgb2id
 from PIL import Image
 
-import mmibs.datasets.synthetic.generator as generator_module
+import mmibs.datasets.synthetic.writer as writer_module
 from mmibs.datasets.synthetic import (STUFF_CLASSES,
                                       SYNTHETIC_STREETS_CATEGORIES,
                                       THING_CLASSES, SyntheticStreetsConfig,
@@ -343,7 +343,7 @@ def test_invalid_config_is_rejected_before_writing(tmp_path: Path) -> None:
 
 def _fail_on_third_call(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the 3rd rendered image raise."""
-    real = generator_module.render_synthetic_street
+    real = writer_module.render_synthetic_street
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -352,7 +352,7 @@ def _fail_on_third_call(monkeypatch: pytest.MonkeyPatch) -> None:
             raise RuntimeError("simulated failure")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(generator_module, "render_synthetic_street", flaky)
+    monkeypatch.setattr(writer_module, "render_synthetic_street", flaky)
 
 
 def test_failure_leaves_no_partial_output(

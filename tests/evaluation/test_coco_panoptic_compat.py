@@ -18,9 +18,8 @@ from mmdet.evaluation import INSTANCE_OFFSET, CocoPanopticMetric
 from mmengine.evaluator import Evaluator
 
 from mmibs.evaluation import PanopticEvalError, PanopticPixelMetric
-from mmibs.evaluation.panoptic_cases import id_to_rgb
 from mmibs.evaluation.panoptic_pixel_metric import METRIC_GROUPS
-from mmibs.evaluation.panoptic_png import read_panoptic_png
+from mmibs.evaluation.panoptic_png import id_to_rgb, read_panoptic_png
 
 META = dict(classes=('person', 'dog', 'wall'), thing_classes=('person', 'dog'),
             stuff_classes=('wall', ))
@@ -133,10 +132,10 @@ def test_format_only_writes_coco_panoptic_without_gt(scene):
     np.testing.assert_array_equal(ids, scene['pred'])
 
 
-def test_written_predictions_score_the_same_with_the_cli(scene, analysis_tool):
+def test_written_predictions_score_the_same_with_the_cli(scene, tool):
     """Round trip: the files written with outfile_prefix, scored by tools' eval CLI against the
     GT JSON, give the metric's numbers."""
-    eval_cli = analysis_tool('eval_panoptic').main
+    eval_cli = tool('analysis_tools/eval_panoptic').main
     prefix = scene['tmp_path'] / 'val'
     logged = run(PanopticPixelMetric, [scene['sample']], ann_file=scene['ann_file'],
                  seg_prefix=scene['seg_dir'], outfile_prefix=str(prefix), metric=METRIC_GROUPS)

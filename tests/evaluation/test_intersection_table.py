@@ -4,7 +4,7 @@ import pytest
 
 from mmibs.evaluation import Segments, image_stats
 from mmibs.evaluation.id_runs import IdRuns
-from mmibs.evaluation.panoptic_cases import random_case
+from panoptic_cases import random_case
 from mmibs.evaluation.panoptic_stats import compact_ids, intersection_table
 
 

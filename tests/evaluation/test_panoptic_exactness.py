@@ -13,7 +13,7 @@ from cityscapesscripts.evaluation import evalPanopticSemanticLabeling as cs_eval
 from panopticapi import evaluation as pa_eval
 
 from mmibs.evaluation import Segments, accumulate, image_stats, summarize
-from mmibs.evaluation.panoptic_cases import category_id_of, random_case, write_coco_panoptic
+from panoptic_cases import category_id_of, random_case, write_coco_panoptic
 
 NUM_THINGS, NUM_STUFF = 3, 4
 NUM_CLASSES = NUM_THINGS + NUM_STUFF

@@ -18,7 +18,8 @@ from mmseg.evaluation.metrics import IoUMetric
 
 from mmibs.evaluation import (CocoInstancePixelMetric, PanopticEvalError, PanopticPixelMetric,
                               Segments, image_stats, resolve_overlaps)
-from mmibs.evaluation.panoptic_cases import id_to_rgb, random_case, write_coco_panoptic
+from mmibs.evaluation.panoptic_png import id_to_rgb
+from panoptic_cases import random_case, write_coco_panoptic
 from mmibs.evaluation.panoptic_pixel_metric import METRIC_GROUPS
 
 NUM_THINGS, NUM_STUFF = 3, 4
@@ -72,7 +73,7 @@ def evaluate(samples: list, **kwargs) -> dict:
 
 
 @pytest.mark.parametrize('rule', ['last_listed', 'all'])
-def test_metric_cli_and_instance_variant_agree_on_crowd(tmp_path, analysis_tool, rule):
+def test_metric_cli_and_instance_variant_agree_on_crowd(tmp_path, tool, rule):
     """Images with 2-3 crowd segments per class: the in-memory metric and the CLI give the same
     PQ under either crowd rule; the instance variant, fed the thing segments as instances, the
     same Acc^th / Prec^th / confusion (crowd pixels are counted alike everywhere)."""
@@ -83,7 +84,7 @@ def test_metric_cli_and_instance_variant_agree_on_crowd(tmp_path, analysis_tool,
     cases = [s['_case'] for s in samples]
     gt_json, pred_json = write_coco_panoptic(str(tmp_path / 'set'), cases, NUM_THINGS, NUM_STUFF)
     with contextlib.redirect_stdout(io.StringIO()):
-        cli = analysis_tool('eval_panoptic').main([gt_json, pred_json, '--pq-crowd-rule', rule])
+        cli = tool('analysis_tools/eval_panoptic').main([gt_json, pred_json, '--pq-crowd-rule', rule])
     for key, value in (('PQ', cli['All']['pq']), ('PQ_th', cli['Things']['pq']),
                        ('Acc_th', cli['acc_th']), ('Prec_th', cli['prec_th'])):
         assert logged[f'coco_panoptic/{key}'] == pytest.approx(100 * value, abs=1e-9), key

@@ -18,8 +18,7 @@ from PIL import Image
 
 from mmibs.evaluation import PanopticEvalError
 from mmibs.evaluation.id_runs import IdRuns
-from mmibs.evaluation.panoptic_cases import id_to_rgb
-from mmibs.evaluation.panoptic_png import decode_id_runs, read_id_runs, rgb_to_id
+from mmibs.evaluation.panoptic_png import decode_id_runs, id_to_rgb, read_id_runs, rgb_to_id
 
 ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
          (0, 1, 1, 2))

@@ -17,8 +17,6 @@ import pytest
 from mmengine.runner import Runner
 
 from mmibs.evaluation.panoptic_png import read_panoptic_png
-from mmibs.utils.experiment_config import derive_config
-from mmibs.utils.run_metrics import RunMetricsError, load_run_metrics, parse_setting
 
 TINY_H, TINY_W = 128, 256  # conftest's tiny images
 CLASS_PAIRED = ('configs/ibs/'
@@ -98,10 +96,10 @@ def pure_red(img: np.ndarray) -> np.ndarray:
     return (img[..., 0] >= 250) & (img[..., 1] <= 10) & (img[..., 2] <= 10)
 
 
-def test_visualize_marks_exactly_the_confused_segments(analysis_tool, synthetic_root,
+def test_visualize_marks_exactly_the_confused_segments(tool, synthetic_root,
                                                        merged_predictions, tmp_path):
     gt_json, pred_json, (x1, y1, x2, y2) = merged_predictions
-    vis = analysis_tool('visualize_confusion')
+    vis = tool('analysis_tools/visualize_confusion')
     out = tmp_path / 'fig'
     summary = quiet(vis.main, [str(gt_json), '--img-dir', str(synthetic_root / 'images/val'),
                                '--panel', 'merged', str(pred_json), '--panel', 'exact',
@@ -127,16 +125,16 @@ def test_visualize_marks_exactly_the_confused_segments(analysis_tool, synthetic_
     assert summary['synth_val_00000']['merged']['confused'] == 0
     assert all(v['exact']['confused'] == 0 for v in summary.values())
     # The marked segments are those the metric counts: eval_panoptic.py's confusion@50.
-    scores = quiet(analysis_tool('eval_panoptic').main, [str(gt_json), str(pred_json)])
+    scores = quiet(tool('analysis_tools/eval_panoptic').main, [str(gt_json), str(pred_json)])
     confused = sum(v['merged']['confused'] for v in summary.values())
     things = sum(v['merged']['things'] for v in summary.values())
     assert confused / things == pytest.approx(scores['confusion'][50], abs=1e-12)
 
 
-def test_visualize_keeps_the_most_confused_images(analysis_tool, synthetic_root,
+def test_visualize_keeps_the_most_confused_images(tool, synthetic_root,
                                                   merged_predictions, tmp_path):
     gt_json, pred_json, _ = merged_predictions
-    summary = quiet(analysis_tool('visualize_confusion').main, [
+    summary = quiet(tool('analysis_tools/visualize_confusion').main, [
         str(gt_json), '--img-dir', str(synthetic_root / 'images/val'), '--panel', 'exact',
         str(gt_json), '--panel', 'merged', str(pred_json), '--out-dir', str(tmp_path),
         '--no-gt', '--order', 'confused', '--max-images', '1'])
@@ -144,7 +142,7 @@ def test_visualize_keeps_the_most_confused_images(analysis_tool, synthetic_root,
     assert list(summary) == ['synth_val_00000']
     assert [p.name for p in tmp_path.glob('*.png')] == ['synth_val_00000.png']
     assert summary['synth_val_00000']['merged']['confused'] == 0
-    summary = quiet(analysis_tool('visualize_confusion').main, [
+    summary = quiet(tool('analysis_tools/visualize_confusion').main, [
         str(gt_json), '--img-dir', str(synthetic_root / 'images/val'), '--panel', 'merged',
         str(pred_json), '--out-dir', str(tmp_path / 'b'), '--no-gt', '--order', 'confused',
         '--max-images', '1'])
@@ -153,9 +151,10 @@ def test_visualize_keeps_the_most_confused_images(analysis_tool, synthetic_root,
     assert summary['synth_val_00001']['merged']['confused'] == 1
 
 
-def test_visualize_model_panels_side_by_side(analysis_tool, synthetic_root, trained, tmp_path):
+def test_visualize_model_panels_side_by_side(tool, run_metrics, synthetic_root, trained,
+                                             tmp_path):
     config, work_dir, checkpoint = trained
-    vis = analysis_tool('visualize_confusion')
+    vis = tool('analysis_tools/visualize_confusion')
     out = tmp_path / 'fig'
     summary = quiet(vis.main, [
         str(synthetic_root / 'annotations/panoptic_val.json'), '--img-dir',
@@ -179,15 +178,15 @@ def test_visualize_model_panels_side_by_side(analysis_tool, synthetic_root, trai
     assert all(v['A'] == v['B'] for v in summary.values())
     confused = sum(v['A']['confused'] for v in summary.values())
     things = sum(v['A']['things'] for v in summary.values())
-    logged = load_run_metrics(str(work_dir))['confusion@50']
+    logged = run_metrics.load_run_metrics(str(work_dir))['confusion@50']
     if things == 0:
         assert math.isnan(logged)
     else:
         assert 100 * confused / things == pytest.approx(logged, abs=1e-9)
 
 
-def test_visualize_rejects_a_bad_panel(analysis_tool, synthetic_root, tmp_path):
-    vis = analysis_tool('visualize_confusion')
+def test_visualize_rejects_a_bad_panel(tool, synthetic_root, tmp_path):
+    vis = tool('analysis_tools/visualize_confusion')
     gt_json = str(synthetic_root / 'annotations/panoptic_val.json')
     with pytest.raises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
         vis.main([gt_json, '--img-dir', '.', '--panel', 'x', 'config.py', '--out-dir', '.'])
@@ -196,13 +195,13 @@ def test_visualize_rejects_a_bad_panel(analysis_tool, synthetic_root, tmp_path):
                   '--out-dir', str(tmp_path)])
 
 
-def test_results_table_means_spreads_and_deltas(analysis_tool, trained, tmp_path):
+def test_results_table_means_spreads_and_deltas(tool, trained, tmp_path):
     _, work_dir, _ = trained
     a0 = write_run(tmp_path / 'a0', fake_metrics(60.0, {50: 40.0}))
     a1 = write_run(tmp_path / 'a1', fake_metrics(62.0, {50: 30.0}))
     b0 = write_run(tmp_path / 'b0', fake_metrics(65.0, {50: 20.0}))
     out = tmp_path / 'table.md'
-    table = quiet(analysis_tool('results_table').main,
+    table = quiet(tool('analysis_tools/results_table').main,
                   [f'crop={a0},{a1}', f'IBS={b0}', f'tiny={work_dir}', '--baseline', 'crop',
                    '--out', str(out)])
     assert out.read_text() == table
@@ -221,8 +220,8 @@ def test_results_table_means_spreads_and_deltas(analysis_tool, trained, tmp_path
     assert lines[4].startswith(f'| tiny | 1 | {pq:.1f} ({pq - 61.0:+.1f}) |')
 
 
-def test_results_table_errors_name_the_run(analysis_tool, tmp_path):
-    tool = analysis_tool('results_table')
+def test_results_table_errors_name_the_run(tool, tmp_path):
+    tool = tool('analysis_tools/results_table')
     run = write_run(tmp_path / 'r', dict(PQ=1.0))
     with pytest.raises(SystemExit, match=r'r: no metric\(s\) \[.PQ_th'):
         tool.main([f'x={run}'])
@@ -233,31 +232,37 @@ def test_results_table_errors_name_the_run(analysis_tool, tmp_path):
         tool.main([f'x={run}', '--baseline', 'y', '--metrics', 'PQ'])
 
 
-def test_eval_json_and_setting_specs(tmp_path):
+@pytest.fixture(scope='module')
+def run_metrics(tool):
+    """tools/analysis_tools/run_metrics.py (the run readers of the tables and curves)."""
+    return tool('analysis_tools/run_metrics')
+
+
+def test_eval_json_and_setting_specs(run_metrics, tmp_path):
     path = tmp_path / 'scores.json'
     path.write_text(json.dumps({
         'All': dict(pq=0.5, sq=0.75, rq=0.25, n=8), 'Things': dict(pq=0.4, sq=0.5, rq=0.8, n=3),
         'Stuff': dict(pq=None, sq=0.1, rq=0.2, n=0), 'acc_th': 0.625, 'prec_th': 0.125,
         'confusion': {'10': 0.5, '50': 0.25}, 'confusion_same_class': {'50': 0.125}}))
-    metrics = load_run_metrics(str(path))
+    metrics = run_metrics.load_run_metrics(str(path))
     assert metrics['PQ'] == 50.0 and metrics['PQ_th'] == 40.0 and math.isnan(metrics['PQ_st'])
     assert metrics['Acc_th'] == 62.5 and metrics['Prec_th'] == 12.5
     assert metrics['confusion@10'] == 50.0 and metrics['confusion@50'] == 25.0
     assert metrics['confusion_same@50'] == 12.5
-    assert parse_setting('a b=x,y').paths == ['x', 'y']
-    assert parse_setting('work_dirs/run1/').label == 'run1'
+    assert run_metrics.parse_setting('a b=x,y').paths == ['x', 'y']
+    assert run_metrics.parse_setting('work_dirs/run1/').label == 'run1'
     with pytest.raises(ValueError, match='LABEL=PATH'):
-        parse_setting('a=x,,y')
-    with pytest.raises(RunMetricsError, match='nowhere: no such'):
-        load_run_metrics(str(tmp_path / 'nowhere'))
+        run_metrics.parse_setting('a=x,,y')
+    with pytest.raises(run_metrics.RunMetricsError, match='nowhere: no such'):
+        run_metrics.load_run_metrics(str(tmp_path / 'nowhere'))
 
 
-def test_confusion_curve_png_and_plotted_values(analysis_tool, trained, tmp_path):
+def test_confusion_curve_png_and_plotted_values(tool, trained, tmp_path):
     _, work_dir, _ = trained
     a0 = write_run(tmp_path / 'a0', fake_metrics(60.0, {10: 80.0, 50: 40.0, 90: 5.0}))
     a1 = write_run(tmp_path / 'a1', fake_metrics(62.0, {10: 60.0, 50: 30.0, 90: 0.0}))
     out = tmp_path / 'plots' / 'curve.png'
-    data = quiet(analysis_tool('plot_confusion_curve').main,
+    data = quiet(tool('analysis_tools/plot_confusion_curve').main,
                  [f'crop={a0},{a1}', f'tiny={work_dir}', '--out', str(out), '--size', '4', '3',
                   '--dpi', '50'])
     img = cv2.imread(str(out))
@@ -269,14 +274,15 @@ def test_confusion_curve_png_and_plotted_values(analysis_tool, trained, tmp_path
     assert json.loads(out.with_suffix('.json').read_text()) == json.loads(json.dumps(data))
 
 
-def test_confusion_curve_rejects_runs_without_curves(analysis_tool, tmp_path):
+def test_confusion_curve_rejects_runs_without_curves(tool, tmp_path):
     run = write_run(tmp_path / 'r', dict(PQ=1.0))
     with pytest.raises(SystemExit, match='r: no confusion@T'):
-        analysis_tool('plot_confusion_curve').main(
+        tool('analysis_tools/plot_confusion_curve').main(
             [f'x={run}', '--out', str(tmp_path / 'c.png')])
 
 
-def test_derive_config_scales_every_pixel_size(repo_root):
+def test_derive_config_scales_every_pixel_size(repo_root, tool):
+    derive_config = tool('experiment_config').derive_config
     from mmengine.config import Config
     cfg = derive_config(Config.fromfile(str(repo_root / CLASS_PAIRED)), scale=0.5, max_iters=40,
                         seed=3, data_root='data/x', num_workers=0)
@@ -317,17 +323,19 @@ def test_reproduction_script_dry_run(repo_root, tmp_path):
     shutil.rmtree(tmp_path / 'rep')
 
 
-def test_runs_logged_under_the_earlier_prefix_still_load(tmp_path):
+def test_runs_logged_under_the_earlier_prefix_still_load(run_metrics, tmp_path):
     """Work dirs from before the metric took mmdet's coco_panoptic/ prefix (panoptic/PQ ...)."""
     metrics = fake_metrics(50.0, {50: 12.5})
-    old = load_run_metrics(str(write_run(tmp_path / 'old', metrics, prefix='panoptic/')))
-    assert old == load_run_metrics(str(write_run(tmp_path / 'new', metrics))) == metrics
+    old = run_metrics.load_run_metrics(str(write_run(tmp_path / 'old', metrics,
+                                                     prefix='panoptic/')))
+    assert old == run_metrics.load_run_metrics(str(write_run(tmp_path / 'new', metrics)))
+    assert old == metrics
 
 
-def test_class_mix_counts_repeats_per_order(analysis_tool):
+def test_class_mix_counts_repeats_per_order(tool):
     """8 classes, 1 GPU x 2 pairs: a permutation never repeats a class within an iteration
     (2 divides 8), independent draws do (1/8 of the time)."""
-    rows = quiet(analysis_tool('class_mix').main,
+    rows = quiet(tool('analysis_tools/class_mix').main,
                  ['--classes', '8', '--pairs-per-gpu', '2', '--iters', '400'])
     by_order = {r['class_order']: r for r in rows}
     assert by_order['permutation']['repeat'] == 0 and by_order['permutation']['distinct'] == 2

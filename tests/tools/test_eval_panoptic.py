@@ -11,12 +11,12 @@ from panopticapi.evaluation import pq_compute
 from PIL import Image
 
 from mmibs.evaluation import PanopticEvalError
-from mmibs.evaluation.panoptic_cases import random_case, write_coco_panoptic
+from panoptic_cases import random_case, write_coco_panoptic
 
 
 @pytest.fixture(scope='module')
-def cli(analysis_tool):
-    return analysis_tool('eval_panoptic')
+def cli(tool):
+    return tool('analysis_tools/eval_panoptic')
 
 
 @pytest.fixture(scope='module')

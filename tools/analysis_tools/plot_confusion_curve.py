@@ -28,8 +28,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mmibs.utils import atomic_open  # noqa: E402
-from mmibs.utils.run_metrics import (RunMetricsError, Setting, confusion_curve,  # noqa: E402
-                                     parse_setting)
+from run_metrics import (RunMetricsError, Setting, confusion_curve,  # noqa: E402 (this folder)
+                         parse_setting)
 
 
 def curves(settings: Sequence[Setting], same_class: bool = False) -> Dict[str, dict]:

@@ -8,7 +8,7 @@ Usage::
 
 Each argument is one setting, ``LABEL=PATH[,PATH...]``; a path is a work dir (its last
 validation / test record), an mmengine ``scalars.json`` or an ``eval_panoptic.py --out`` JSON
-(see :mod:`mmibs.utils.run_metrics`). A setting with several runs (seeds) shows
+(see ``tools/analysis_tools/run_metrics.py``). A setting with several runs (seeds) shows
 ``mean ± sample std``; the ``n`` column counts its runs. With ``--baseline``, every other row
 shows the difference of its mean to the baseline's mean in parentheses. Values are percentages.
 """
@@ -17,7 +17,7 @@ import sys
 from typing import Dict, List, Optional, Sequence
 
 from mmibs.utils import atomic_open
-from mmibs.utils.run_metrics import RunMetricsError, Setting, mean_std, parse_setting
+from run_metrics import RunMetricsError, Setting, mean_std, parse_setting  # this folder
 
 DEFAULT_METRICS = ('PQ', 'PQ_th', 'PQ_st', 'Acc_th', 'Prec_th', 'confusion@50')
 #: Column headers of the known metrics (the paper's notation); others use their key.

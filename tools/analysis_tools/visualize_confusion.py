@@ -35,8 +35,8 @@ from tqdm import tqdm
 
 from mmibs.engine import install_checkpoint_loaders
 from mmibs.evaluation import PanopticEvalError, Segments
-from mmibs.evaluation.panoptic_files import load_panoptic_json, segments_of
-from mmibs.evaluation.panoptic_io import decode_mmdet_panoptic
+from mmibs.evaluation.coco_panoptic_json import load_panoptic_json, segments_of
+from mmibs.evaluation.mmdet_predictions import decode_mmdet_panoptic
 from mmibs.evaluation.panoptic_png import read_panoptic_png
 from mmibs.utils import atomic_open
 from mmibs.visualization import ConfusionVisualizer, confused_segments, segment_boxes

@@ -10,7 +10,7 @@ writes ``data/synthetic/images/{train,val}/*.jpg``,
 ``data/synthetic/annotations/panoptic_{train,val}.json`` and prints a
 summary (images per split, segments per class).  Generation is
 deterministic: the same arguments always produce byte-identical files.
-See :mod:`mmibs.datasets.synthetic.generator` for the design of the scenes.
+See :mod:`mmibs.datasets.synthetic.renderer` for the design of the scenes.
 
 Progress is shown with a tqdm bar; the output appears atomically when complete.
 """

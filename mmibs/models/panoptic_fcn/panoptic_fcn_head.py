@@ -6,7 +6,7 @@ Official behaviour: ``DdeGeus/PanopticFCN-IBS`` (the official Panoptic FCN with 
 (``losses``, ``loss_single_level``) and ``panopticfcn/loss.py`` (``weighted_focal_loss``). User
 documentation: ``docs/panoptic_fcn.md``.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn

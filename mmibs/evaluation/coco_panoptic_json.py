@@ -1,14 +1,8 @@
-"""COCO-panoptic files: reading the JSON, the segments of an annotation, and scoring one pair
-of PNGs (the picklable worker of the evaluation CLI)."""
+"""COCO-panoptic JSON files: reading one, and the segments of one of its annotations."""
 import json
-from typing import Dict, Sequence, Tuple
+from typing import Dict
 
-from .panoptic_png import read_id_runs
-from .panoptic_stats import PanopticEvalError, PanopticImageStats, Segments, image_stats
-
-#: One image's job: (image id, GT PNG, GT segments, predicted PNG, predicted segments).
-Job = Tuple[object, str, Segments, str, Segments]
-
+from .panoptic_stats import PanopticEvalError, Segments
 
 def load_panoptic_json(path: str, what: str = '') -> dict:
     """Read a COCO-panoptic JSON (one with ``annotations``); errors name ``what`` and the file.
@@ -51,23 +45,3 @@ def segments_of(ann: dict, labels: Dict[int, int], where: str) -> Segments:
     return Segments.from_lists([s['id'] for s in infos],
                                [labels[s['category_id']] for s in infos],
                                [bool(s.get('iscrowd', 0)) for s in infos])
-
-
-class ImageScorer:
-    """Picklable per-image worker: reads both PNGs as runs of ids, returns the image statistics."""
-
-    def __init__(self, num_classes: int, num_things: int, thresholds: Sequence[float],
-                 crowd_ignored: bool, pq_crowd_rule: str = 'last_listed') -> None:
-        self.num_classes = num_classes
-        self.num_things = num_things
-        self.thresholds = tuple(thresholds)
-        self.crowd_ignored = crowd_ignored
-        self.pq_crowd_rule = pq_crowd_rule
-
-    def __call__(self, job: Job) -> PanopticImageStats:
-        image_id, gt_png, gt_segments, pred_png, pred_segments = job
-        return image_stats(
-            read_id_runs(gt_png), gt_segments, read_id_runs(pred_png), pred_segments,
-            self.num_classes, self.num_things, self.thresholds,
-            crowd_ignored_in_prec=self.crowd_ignored, pq_crowd_rule=self.pq_crowd_rule,
-            image_name=f'image id {image_id!r} ({pred_png} vs {gt_png})')

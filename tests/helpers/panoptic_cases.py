@@ -1,4 +1,5 @@
-"""Random panoptic GT / prediction pairs in COCO panoptic format, for tests and benchmarks.
+"""Random panoptic GT / prediction pairs in COCO panoptic format, for tests and benchmarks
+(``from panoptic_cases import ...``: tests/conftest.py and bench/ put tests/helpers on sys.path).
 
 A case paints stuff bands, thing rectangles or polygons (some crowd) and void boxes into a GT id
 map; the
@@ -14,6 +15,8 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 from PIL import Image
+
+from mmibs.evaluation.panoptic_png import id_to_rgb
 
 #: A case: (GT id map, GT segments, predicted id map, predicted segments). Segments are dicts
 #: with ``id``, ``label`` (contiguous, things first) and ``iscrowd``.
@@ -107,11 +110,6 @@ def random_case(rng: np.random.Generator, height: int, width: int, num_things: i
     pred_segments = [dict(id=int(pred_ids_of[i]), label=pred_labels[i], iscrowd=0)
                      for i in present]
     return gt_ids, gt_segments, pred_ids, pred_segments
-
-
-def id_to_rgb(ids: np.ndarray) -> np.ndarray:
-    """panopticapi's ``id2rgb``: (H, W) ids -> (H, W, 3) uint8 RGB."""
-    return np.stack([(ids >> (8 * k)) & 255 for k in range(3)], axis=-1).astype(np.uint8)
 
 
 def category_id_of(label: int) -> int:

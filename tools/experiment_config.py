@@ -9,7 +9,7 @@ data root, so the four training settings stay identical apart from what distingu
 Command line (writes the derived config to ``--out``; with several ``--seeds`` one config per
 seed, ``{seed}`` in ``--out`` standing for it)::
 
-    python -m mmibs.utils.experiment_config CONFIG --out 'runs/crop_seed{seed}/config.py' \
+    python tools/experiment_config.py CONFIG --out 'runs/crop_seed{seed}/config.py' \
         [--scale 0.5] [--iters 300] [--seeds 0 1] [--data-root data/synthetic/] [--num-workers 2]
 """
 import argparse
@@ -18,7 +18,7 @@ from typing import List, Optional, Sequence
 
 from mmengine.config import Config, ConfigDict
 
-from .atomic_write import atomic_open
+from mmibs.utils import atomic_open
 
 #: Keys of pipeline steps that hold (w, h) or (h, w) pixel pairs.
 _PAIR_KEYS = {'RandomResize': ('scale', ), 'Resize': ('scale', ), 'RandomCrop': ('crop_size', ),
