@@ -1,4 +1,4 @@
-# The two commands of mmibs: `make demo` and `make test`. Both set up .venv first (tools/setup_env.sh),
+# The two commands of mmibs: `make demo` and `make test` (style check + tests). Both set up .venv first (tools/setup_env.sh),
 # which is skipped while the stamp is newer than the files that define the environment.
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
@@ -19,7 +19,11 @@ $(STAMP): $(ENV_INPUTS)
 	bash tools/setup_env.sh $(VENV)
 	touch $@
 
+# The code style (ruff, configured in pyproject.toml), then the test suite.
+LINT_PATHS := mmibs tools tests bench configs setup.py
+
 test: $(STAMP)
+	$(PYTHON) -m ruff check $(LINT_PATHS)
 	$(PYTHON) -m pytest tests
 
 $(SYNTHETIC_ROOT)/annotations/panoptic_val.json: | $(STAMP)

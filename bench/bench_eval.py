@@ -34,9 +34,11 @@ from panopticapi import evaluation as pa_eval
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'tests', 'helpers'))  # the random cases the tests use too
 
+from panoptic_cases import random_case, write_coco_panoptic  # noqa: E402
+
 from mmibs.evaluation import METRIC_GROUPS, PanopticPixelMetric, Segments, image_stats  # noqa: E402
 from mmibs.evaluation.panoptic_png import decode_id_runs, rgb_to_id  # noqa: E402
-from panoptic_cases import random_case, write_coco_panoptic  # noqa: E402
+
 NUM_THINGS, NUM_STUFF = 8, 11  # Cityscapes
 
 

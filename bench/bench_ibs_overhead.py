@@ -7,8 +7,8 @@ memory is its own:
 * CUDA: ``torch.cuda.max_memory_allocated`` over all steps minus the memory allocated before
   the first step (model, batch);
 * CPU: the child's peak resident set size over all steps (``VmHWM`` of ``/proc/self/status``)
-  minus its resident set size before the first step (``VmRSS``). CPU RSS includes allocator caching, so treat
-  differences below a few MiB as noise.
+  minus its resident set size before the first step (``VmRSS``). CPU RSS includes allocator
+  caching, so treat differences below a few MiB as noise.
 
 A step is forward + losses + backward of the whole detector (``model.loss`` then
 ``backward``); the optimiser step, identical for all variants, is left out. The time is the
@@ -25,7 +25,8 @@ Presets:
 
 Examples::
 
-    python bench/bench_ibs_overhead.py --preset cityscapes-r50 --crop 512 1024 --batch 4 --device cuda
+    python bench/bench_ibs_overhead.py --preset cityscapes-r50 --crop 512 1024 --batch 4 \
+        --device cuda
     python bench/bench_ibs_overhead.py --preset synthetic --crop 256 512 --batch 4
 """
 import argparse
@@ -37,7 +38,8 @@ from typing import Dict, List
 from step_bench import make_batch, measure_steps, parse_step_args, run_variants
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-BASELINE_CONFIG = REPO_ROOT / 'configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
+BASELINE_CONFIG = (REPO_ROOT / 'configs/mask2former'
+                   / 'mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py')
 VARIANTS = ('baseline', 'ibs')
 
 
@@ -80,6 +82,7 @@ def run_worker(args: argparse.Namespace) -> Dict[str, float]:
     import torch
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
+
     import mmibs  # noqa: F401  (registers the IBS head and loss)
     register_all_modules()
     if args.threads:

@@ -24,7 +24,8 @@ Presets:
 
 Examples::
 
-    python bench/bench_panoptic_fcn_ibs.py --preset cityscapes-r50 --crop 512 1024 --batch 8 --device cuda
+    python bench/bench_panoptic_fcn_ibs.py --preset cityscapes-r50 --crop 512 1024 --batch 8 \
+        --device cuda
     python bench/bench_panoptic_fcn_ibs.py --preset synthetic --crop 256 512 --batch 4
 """
 import argparse
@@ -66,6 +67,7 @@ def run_worker(args: argparse.Namespace) -> Dict[str, float]:
     import torch
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
+
     import mmibs  # noqa: F401  (registers Panoptic FCN)
     register_all_modules()
     if args.threads:

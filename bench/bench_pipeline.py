@@ -38,8 +38,7 @@ from mmengine.dataset import InfiniteSampler  # noqa: E402
 
 import mmibs  # noqa: E402,F401
 from mmibs.datasets import ClassPairedBatchSampler, SyntheticStreetsPanopticDataset  # noqa: E402
-from mmibs.datasets.synthetic import (SyntheticStreetsConfig,  # noqa: E402
-                                      generate_synthetic_streets)
+from mmibs.datasets.synthetic import SyntheticStreetsConfig, generate_synthetic_streets  # noqa: E402
 
 CROP_WH = (1024, 512)
 FULL_WH = (2048, 1024)

@@ -129,7 +129,8 @@ def run_variants(script: str, argv: List[str], variants: Sequence[str],
     base = results[variants[0]]
     memory = 'CUDA max_memory_allocated' if args.device.startswith('cuda') else 'peak RSS delta'
     print(f'preset {args.preset}, crop {args.crop[0]}x{args.crop[1]}, batch {args.batch}, '
-          f'{args.things_per_crop} things/crop, device {args.device}, IBS weight {args.ibs_weight}, '
+          f'{args.things_per_crop} things/crop, device {args.device}, '
+          f'IBS weight {args.ibs_weight}, '
           f'median of {args.iters} steps after {args.warmup} warm-up, best of {args.rounds} '
           f'rounds; memory: {memory}')
     print(f'{"variant":<10} {"step s":>8} {"x base":>7} {"peak MiB":>9} {"x base":>7}')

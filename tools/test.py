@@ -10,8 +10,8 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
 from mmdet.evaluation import DumpDetResults
+from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 

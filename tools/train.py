@@ -2,7 +2,8 @@
 
 Examples::
 
-    python tools/train.py configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py
+    python tools/train.py \
+        configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py
     bash tools/dist_train.sh CONFIG 2          # torchrun; gloo when there is no GPU
     python tools/train.py CONFIG --resume      # continue from the latest checkpoint of the work dir
 """

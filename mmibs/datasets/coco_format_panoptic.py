@@ -23,7 +23,6 @@ import random
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
-
 from mmdet.datasets import CocoPanopticDataset
 from mmdet.registry import DATASETS
 from mmengine.fileio import get_local_path

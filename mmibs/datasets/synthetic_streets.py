@@ -2,14 +2,15 @@
 from mmdet.registry import DATASETS
 
 from .coco_format_panoptic import CocoFormatPanopticDataset
-from .synthetic.categories import SYNTHETIC_STREETS_CATEGORIES, STUFF_CLASSES, THING_CLASSES
+from .synthetic.categories import STUFF_CLASSES, SYNTHETIC_STREETS_CATEGORIES, THING_CLASSES
 
 _COLOR_OF = {cat['name']: tuple(cat['color']) for cat in SYNTHETIC_STREETS_CATEGORIES}
 
 
 @DATASETS.register_module()
 class SyntheticStreetsPanopticDataset(CocoFormatPanopticDataset):
-    """Synthetic streets panoptic data written by ``tools/dataset_converters/make_synthetic_panoptic.py``.
+    """Synthetic streets panoptic data, as
+    ``tools/dataset_converters/make_synthetic_panoptic.py`` writes it.
 
     Labels are things first: 0 person, 1 car, 2 truck, then road, sidewalk, building, vegetation,
     sky (3..7), although the JSON lists its categories stuff first, as Cityscapes does.

@@ -3,11 +3,16 @@ loaders (safe loading of mmengine checkpoints under torch >= 2.6, clear errors w
 pretrained weights cannot be downloaded), which the tools install explicitly."""
 from .checkpoint_loaders import install_checkpoint_loaders
 from .hooks import ClassPairedSamplerHook
-from .offline_weights import (WeightsDownloadError, register_offline_weights_loaders,
-                              torchvision_model_urls)
-from .safe_checkpoint_loader import (MMENGINE_CHECKPOINT_GLOBALS,
-                                     load_from_local_with_mmengine_globals,
-                                     register_safe_checkpoint_loader)
+from .offline_weights import (
+                              WeightsDownloadError,
+                              register_offline_weights_loaders,
+                              torchvision_model_urls,
+)
+from .safe_checkpoint_loader import (
+                              MMENGINE_CHECKPOINT_GLOBALS,
+                              load_from_local_with_mmengine_globals,
+                              register_safe_checkpoint_loader,
+)
 
 __all__ = [
     'ClassPairedSamplerHook', 'MMENGINE_CHECKPOINT_GLOBALS', 'WeightsDownloadError',

@@ -105,7 +105,7 @@ def explain_download_failure(filename: str, url: Optional[str], error: BaseExcep
     elif key == 'load_from':
         lines.append('* start without them: --cfg-options load_from=None')
     else:
-        lines.append('* train without pretrained weights: set the module\'s init_cfg=None '
+        lines.append("* train without pretrained weights: set the module's init_cfg=None "
                      '(e.g. --cfg-options model.backbone.init_cfg=None)')
     return '\n'.join(lines)
 

@@ -62,6 +62,7 @@ def load_from_local_with_mmengine_globals(
 
 
 def register_safe_checkpoint_loader() -> None:
-    """Make :func:`load_from_local_with_mmengine_globals` mmengine's loader of local checkpoint files."""
+    """Make :func:`load_from_local_with_mmengine_globals` mmengine's loader of local
+    checkpoint files."""
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_with_mmengine_globals,
                                      force=True)

@@ -4,6 +4,7 @@ from typing import Dict
 
 from .panoptic_stats import PanopticEvalError, Segments
 
+
 def load_panoptic_json(path: str, what: str = '') -> dict:
     """Read a COCO-panoptic JSON (one with ``annotations``); errors name ``what`` and the file.
 

@@ -13,8 +13,8 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from .panoptic_export import PanopticPredictionWriter, png_id_map, prediction_png_name
 from .mmdet_predictions import decode_mmdet_panoptic
+from .panoptic_export import PanopticPredictionWriter, png_id_map, prediction_png_name
 from .panoptic_gt import PanopticJsonGT, gt_png_path, gt_segments_from_info
 from .panoptic_png import read_id_runs
 from .panoptic_stats import PQ_CROWD_RULES, PanopticEvalError, PanopticImageStats, image_stats
@@ -23,9 +23,10 @@ from .panoptic_tables import per_class_table, summary_table
 
 DEFAULT_THRESHOLDS = (10, 20, 30, 40, 50, 60, 70, 80, 90)
 CROWD_MODES = ('ignore_same_class', 'count_as_fp')
-#: Groups of returned keys (argument ``metric``): ``'PQ'`` (``CocoPanopticMetric``'s nine), ``'pixel'`` (``Acc_th``,
-#: ``Prec_th``), ``'confusion'`` (``confusion@T``, ``confusion_same@T``), ``'mIoU'`` (``mIoU``,
-#: ``mAcc``, ``aAcc``). The mmibs configs ask for all of them.
+#: Groups of returned keys (argument ``metric``): ``'PQ'`` (``CocoPanopticMetric``'s nine),
+#: ``'pixel'`` (``Acc_th``, ``Prec_th``), ``'confusion'`` (``confusion@T``,
+#: ``confusion_same@T``), ``'mIoU'`` (``mIoU``, ``mAcc``, ``aAcc``). The mmibs configs ask for
+#: all of them.
 METRIC_GROUPS = ('PQ', 'pixel', 'confusion', 'mIoU')
 
 

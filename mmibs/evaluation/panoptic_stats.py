@@ -228,7 +228,7 @@ def image_stats(gt_ids: IdMap, gt_segments: Segments, pred_ids: IdMap,
     if unlisted.any():
         raise PanopticEvalError(
             f'{image_name}: {int(unlisted.sum())} predicted pixels carry ids that are not in '
-            f'the prediction\'s segment list {pred_segments.ids.tolist()[:20]}')
+            f"the prediction's segment list {pred_segments.ids.tolist()[:20]}")
     pred_area = pred_cols.sum(0)
     if (pred_area == 0).any():
         raise PanopticEvalError(

@@ -5,8 +5,13 @@
 * :mod:`mmibs.models.panoptic_fcn`: the Panoptic FCN port, whose head calls the same component.
 """
 from .ibs import IBSLoss, IntraBatchSupervision, Mask2FormerIBSHead
-from .panoptic_fcn import (PanopticFCN, PanopticFCNFusionHead, PanopticFCNHead,
-                           PanopticFCNTargetGenerator, WeightedDiceLoss)
+from .panoptic_fcn import (
+                           PanopticFCN,
+                           PanopticFCNFusionHead,
+                           PanopticFCNHead,
+                           PanopticFCNTargetGenerator,
+                           WeightedDiceLoss,
+)
 
 __all__ = [
     'IBSLoss', 'IntraBatchSupervision', 'Mask2FormerIBSHead', 'PanopticFCN',

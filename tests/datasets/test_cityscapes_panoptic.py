@@ -1,4 +1,5 @@
-"""Cityscapes: tools/dataset_converters/cityscapes.py on a tiny fake gtFine tree, then the dataset."""
+"""Cityscapes: tools/dataset_converters/cityscapes.py on a tiny fake gtFine tree, then the
+dataset."""
 import json
 import subprocess
 import sys

@@ -8,8 +8,12 @@ from mmdet.datasets import CocoPanopticDataset
 from panopticapi.utils import id2rgb, rgb2id
 from PIL import Image
 
-from mmibs.datasets import (CocoFormatPanopticDataset, LoadPanopticAnnotationsChecked,
-                            PanopticAnnotationError, SyntheticStreetsPanopticDataset)
+from mmibs.datasets import (
+    CocoFormatPanopticDataset,
+    LoadPanopticAnnotationsChecked,
+    PanopticAnnotationError,
+    SyntheticStreetsPanopticDataset,
+)
 
 THINGS_FIRST = ('person', 'car', 'truck', 'road', 'sidewalk', 'building', 'vegetation', 'sky')
 
@@ -112,7 +116,8 @@ def test_missing_annotation_file_names_the_path(tmp_path):
 def test_malformed_json_names_file_and_line(copied_root):
     path = copied_root / 'annotations/panoptic_val.json'
     path.write_text('{"images": [\n  {"id": 1,,}\n]}')
-    with pytest.raises(PanopticAnnotationError, match=r'panoptic_val.json: malformed JSON at line 2'):
+    with pytest.raises(PanopticAnnotationError,
+                       match=r'panoptic_val.json: malformed JSON at line 2'):
         build(copied_root)
 
 

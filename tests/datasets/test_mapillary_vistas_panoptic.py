@@ -5,8 +5,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmibs.datasets import (LoadPanopticAnnotationsChecked, MapillaryVistasPanopticDataset,
-                            PanopticAnnotationError)
+from mmibs.datasets import (
+    LoadPanopticAnnotationsChecked,
+    MapillaryVistasPanopticDataset,
+    PanopticAnnotationError,
+)
 from mmibs.datasets.mapillary_vistas_panoptic import VISTAS_V12_CATEGORIES
 
 V12_THINGS = tuple(n for n, thing, _ in VISTAS_V12_CATEGORIES if thing)

@@ -24,8 +24,8 @@ def _results():
     return dict(
         gt_seg_map=seg,
         gt_masks=BitmapMasks(masks, h, w),
-        gt_bboxes=HorizontalBoxes(torch.tensor([[0, 7, 1, 8], [2, 2, 4, 4], [5, 4, 7, 6], [0, 5, 2, 6]],
-                                               dtype=torch.float32)),
+        gt_bboxes=HorizontalBoxes(torch.tensor(
+            [[0, 7, 1, 8], [2, 2, 4, 4], [5, 4, 7, 6], [0, 5, 2, 6]], dtype=torch.float32)),
         gt_bboxes_labels=labels,
         gt_ignore_flags=np.array([False, False, True, False]))
 

@@ -1,4 +1,5 @@
-"""Local mmengine checkpoints load through mmengine with torch's safe loader; nothing else changes."""
+"""Local mmengine checkpoints load through mmengine with torch's safe loader; nothing else
+changes."""
 import os
 import pickle
 import subprocess
@@ -9,8 +10,11 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
-from mmibs.engine import (MMENGINE_CHECKPOINT_GLOBALS, install_checkpoint_loaders,
-                          load_from_local_with_mmengine_globals)
+from mmibs.engine import (
+    MMENGINE_CHECKPOINT_GLOBALS,
+    install_checkpoint_loaders,
+    load_from_local_with_mmengine_globals,
+)
 
 install_checkpoint_loaders()  # what tools/train.py and tools/test.py do
 

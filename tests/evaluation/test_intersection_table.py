@@ -1,10 +1,10 @@
 """The run-based intersection table equals a pixel-by-pixel count, and image_stats takes runs."""
 import numpy as np
 import pytest
+from panoptic_cases import random_case
 
 from mmibs.evaluation import Segments, image_stats
 from mmibs.evaluation.id_runs import IdRuns
-from panoptic_cases import random_case
 from mmibs.evaluation.panoptic_stats import compact_ids, intersection_table
 
 

@@ -10,10 +10,10 @@ import json
 import numpy as np
 import pytest
 from cityscapesscripts.evaluation import evalPanopticSemanticLabeling as cs_eval
+from panoptic_cases import category_id_of, random_case, write_coco_panoptic
 from panopticapi import evaluation as pa_eval
 
 from mmibs.evaluation import Segments, accumulate, image_stats, summarize
-from panoptic_cases import category_id_of, random_case, write_coco_panoptic
 
 NUM_THINGS, NUM_STUFF = 3, 4
 NUM_CLASSES = NUM_THINGS + NUM_STUFF
@@ -182,7 +182,7 @@ def test_prec_th_ignores_every_same_class_crowd_pixel():
 
 
 def test_unknown_pq_crowd_rule_is_an_error():
-    with pytest.raises(ValueError, match="pq_crowd_rule must be one of"):
+    with pytest.raises(ValueError, match='pq_crowd_rule must be one of'):
         image_stats(*[np.asarray(x) if isinstance(x, np.ndarray) else segments(x)
                       for x in two_crowd_regions_case()], NUM_CLASSES, NUM_THINGS, (50, ),
                     pq_crowd_rule='first')

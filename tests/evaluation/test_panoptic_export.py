@@ -3,8 +3,11 @@ import numpy as np
 import pytest
 
 from mmibs.evaluation import PanopticEvalError, Segments
-from mmibs.evaluation.panoptic_export import (PanopticPredictionWriter, png_id_map,
-                                              prediction_png_name)
+from mmibs.evaluation.panoptic_export import (
+    PanopticPredictionWriter,
+    png_id_map,
+    prediction_png_name,
+)
 from mmibs.evaluation.panoptic_png import read_panoptic_png
 
 

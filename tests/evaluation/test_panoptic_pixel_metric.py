@@ -15,12 +15,18 @@ import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmseg.evaluation.metrics import IoUMetric
-
-from mmibs.evaluation import (CocoInstancePixelMetric, PanopticEvalError, PanopticPixelMetric,
-                              Segments, image_stats, resolve_overlaps)
-from mmibs.evaluation.panoptic_png import id_to_rgb
 from panoptic_cases import random_case, write_coco_panoptic
+
+from mmibs.evaluation import (
+    CocoInstancePixelMetric,
+    PanopticEvalError,
+    PanopticPixelMetric,
+    Segments,
+    image_stats,
+    resolve_overlaps,
+)
 from mmibs.evaluation.panoptic_pixel_metric import METRIC_GROUPS
+from mmibs.evaluation.panoptic_png import id_to_rgb
 
 NUM_THINGS, NUM_STUFF = 3, 4
 NUM_CLASSES = NUM_THINGS + NUM_STUFF
@@ -84,7 +90,8 @@ def test_metric_cli_and_instance_variant_agree_on_crowd(tmp_path, tool, rule):
     cases = [s['_case'] for s in samples]
     gt_json, pred_json = write_coco_panoptic(str(tmp_path / 'set'), cases, NUM_THINGS, NUM_STUFF)
     with contextlib.redirect_stdout(io.StringIO()):
-        cli = tool('analysis_tools/eval_panoptic').main([gt_json, pred_json, '--pq-crowd-rule', rule])
+        cli = tool('analysis_tools/eval_panoptic').main(
+            [gt_json, pred_json, '--pq-crowd-rule', rule])
     for key, value in (('PQ', cli['All']['pq']), ('PQ_th', cli['Things']['pq']),
                        ('Acc_th', cli['acc_th']), ('Prec_th', cli['prec_th'])):
         assert logged[f'coco_panoptic/{key}'] == pytest.approx(100 * value, abs=1e-9), key

@@ -20,8 +20,8 @@ NUM_THINGS, NUM_STUFF = 3, 5
 @pytest.fixture(scope='session')
 def head_cfg(repo_root) -> Config:
     """The baseline synthetic config's head (with train/test cfg), 3 decoder layers, 256 points."""
-    cfg = Config.fromfile(str(
-        repo_root / 'configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'))
+    cfg = Config.fromfile(str(repo_root / 'configs/mask2former'
+                              / 'mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'))
     head = copy.deepcopy(cfg.model.panoptic_head)
     head.train_cfg = copy.deepcopy(cfg.model.train_cfg)
     head.train_cfg.num_points = 256
@@ -65,7 +65,7 @@ def _sample(things: Sequence[Tuple[int, Tuple[int, int, int, int]]], stuff: Sequ
                                          batch_input_shape=INPUT_HW, **meta))
     sample.gt_instances = InstanceData(
         labels=torch.tensor(labels, dtype=torch.long),
-        masks=BitmapMasks(masks, h, w) if masks else BitmapMasks(np.zeros((0, h, w), np.uint8), h, w))
+        masks=BitmapMasks(masks if masks else np.zeros((0, h, w), np.uint8), h, w))
     sample.gt_sem_seg = PixelData(sem_seg=torch.from_numpy(seg)[None])
     return sample
 
@@ -84,7 +84,8 @@ def make_batch() -> Callable:
              for c, s in zip(IN_CHANNELS, (4, 8, 16, 32))]
         samples = []
         for b in range(batch_size):
-            labels = [b % NUM_THINGS, (b + 1) % NUM_THINGS] if thing_label is None else [thing_label] * 2
+            labels = ([b % NUM_THINGS, (b + 1) % NUM_THINGS] if thing_label is None
+                      else [thing_label] * 2)
             boxes = [(4 + 3 * b, 30 + 3 * b, 10, 50), (20, 60, 70 + 5 * b, 110)]
             objs = list(zip(labels, boxes)) if things else []
             stuff = [NUM_THINGS + b % NUM_STUFF, NUM_THINGS + (b + 2) % NUM_STUFF]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from panoptic_cases import random_case, write_coco_panoptic
 from panopticapi.evaluation import pq_compute
 from PIL import Image
 
 from mmibs.evaluation import PanopticEvalError
-from panoptic_cases import random_case, write_coco_panoptic
 
 
 @pytest.fixture(scope='module')
@@ -78,7 +78,7 @@ def test_unlisted_prediction_id_names_the_image(cli, folders, tmp_path):
     pred['annotations'][2]['segments_info'].pop()
     bad_json = tmp_path / 'bad.json'
     bad_json.write_text(json.dumps(pred))
-    with pytest.raises(PanopticEvalError, match=r"image id 2 .*img_2\.png.*not in the pred"):
+    with pytest.raises(PanopticEvalError, match=r'image id 2 .*img_2\.png.*not in the pred'):
         cli.main([gt_json, str(bad_json), '--pred-folder', pred_json[:-5]])
 
 

@@ -44,7 +44,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope='module')
 def trained(synthetic_root, make_tiny_cfg, tmp_path_factory):
-    """Train the tiny config for 4 iterations with tools/train.py; return (config path, work dir)."""
+    """Train the tiny config for 4 iterations with tools/train.py; return (config path, work
+    dir)."""
     work_dir = tmp_path_factory.mktemp('train')
     cfg = make_tiny_cfg(synthetic_root, work_dir, max_iters=4)
     cfg.val_evaluator = [
@@ -66,7 +67,8 @@ def test_train_validates_and_saves_checkpoints(trained):
 
 
 def test_test_tool_reproduces_validation(trained, tmp_path):
-    """tools/test.py on the last checkpoint gives the end-of-training validation, pixel for pixel."""
+    """tools/test.py on the last checkpoint gives the end-of-training validation, pixel for
+    pixel."""
     config_path, work_dir, train_output = trained
     val_pq = PQ_PATTERN.findall(train_output)[-1]
     output = run_tool(sys.executable, 'tools/test.py', str(config_path),

@@ -24,11 +24,12 @@ from tqdm import tqdm
 
 from mmibs.evaluation.coco_panoptic_json import load_panoptic_json, segments_of
 from mmibs.evaluation.panoptic_pixel_metric import CROWD_MODES, DEFAULT_THRESHOLDS
-from mmibs.evaluation.png_pair_scorer import ImageScorer, Job
 from mmibs.evaluation.panoptic_stats import PQ_CROWD_RULES, PanopticEvalError
 from mmibs.evaluation.panoptic_summary import accumulate, summarize
 from mmibs.evaluation.panoptic_tables import summary_table
+from mmibs.evaluation.png_pair_scorer import ImageScorer, Job
 from mmibs.utils import atomic_open
+
 
 def percent(text: str) -> float:
     """A threshold in percent; integral values stay ``int`` (JSON keys ``"10"``, not ``"10.0"``)."""

@@ -26,10 +26,9 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from run_metrics import RunMetricsError, Setting, confusion_curve, parse_setting  # noqa: E402 (this folder)
 
 from mmibs.utils import atomic_open  # noqa: E402
-from run_metrics import (RunMetricsError, Setting, confusion_curve,  # noqa: E402 (this folder)
-                         parse_setting)
 
 
 def curves(settings: Sequence[Setting], same_class: bool = False) -> Dict[str, dict]:

@@ -16,8 +16,9 @@ import argparse
 import sys
 from typing import Dict, List, Optional, Sequence
 
-from mmibs.utils import atomic_open
 from run_metrics import RunMetricsError, Setting, mean_std, parse_setting  # this folder
+
+from mmibs.utils import atomic_open
 
 DEFAULT_METRICS = ('PQ', 'PQ_th', 'PQ_st', 'Acc_th', 'Prec_th', 'confusion@50')
 #: Column headers of the known metrics (the paper's notation); others use their key.

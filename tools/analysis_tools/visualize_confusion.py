@@ -176,8 +176,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='panels one above the other (default) or side by side')
     parser.add_argument('--max-images', type=int, help='draw at most this many images')
     parser.add_argument('--order', choices=('id', 'confused'), default='id',
-                        help="image order: by id, or most confused segments in the first "
-                        "panel first (with --max-images: the most confused images)")
+                        help='image order: by id, or most confused segments in the first '
+                        'panel first (with --max-images: the most confused images)')
     parser.add_argument('--device', default='cpu', help='device of model panels')
     args = parser.parse_args(argv)
     for panel in args.panel:

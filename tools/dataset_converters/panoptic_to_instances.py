@@ -27,7 +27,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         description='COCO panoptic JSON + PNGs -> COCO instance JSON of the thing segments.')
     parser.add_argument('ann_file', help='COCO panoptic JSON')
     parser.add_argument('--seg-dir', default=None,
-                        help='folder of the panoptic PNGs (default: the JSON\'s folder)')
+                        help="folder of the panoptic PNGs (default: the JSON's folder)")
     parser.add_argument('--out', required=True, help='output COCO instance JSON')
     parser.add_argument('--nproc', type=int, default=1, help='worker processes (default 1)')
     return parser.parse_args(argv)

@@ -194,7 +194,7 @@ class ClassPairedBatchSampler(Sampler):
                 raise SegmentIndexError(
                     f'ClassPairedBatchSampler: classes with {reason} cannot be paired: '
                     f'{", ".join(names)}. Set skip_empty_classes=True to leave them out of the '
-                    'class draw (what the authors\' index does implicitly).')
+                    "class draw (what the authors' index does implicitly).")
             print_log(f'ClassPairedBatchSampler: leaving out classes with {reason}: '
                       f'{", ".join(names)}', logger='current', level=logging.WARNING)
             labels = [c for c in labels if c not in bad]

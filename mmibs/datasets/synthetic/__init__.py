@@ -26,24 +26,29 @@ or from the command line::
         --out data/synthetic
 """
 
-from .categories import (CATEGORY_IDS, STUFF_CATEGORY_IDS, STUFF_CLASSES,
-                         SYNTHETIC_STREETS_CATEGORIES, THING_CATEGORY_IDS,
-                         THING_CLASSES)
+from .categories import (
+                         CATEGORY_IDS,
+                         STUFF_CATEGORY_IDS,
+                         STUFF_CLASSES,
+                         SYNTHETIC_STREETS_CATEGORIES,
+                         THING_CATEGORY_IDS,
+                         THING_CLASSES,
+)
 from .config import GENERATOR_VERSION, SPLITS, SyntheticStreetsConfig
 from .renderer import SyntheticStreetSample, render_synthetic_street
 from .writer import generate_synthetic_streets
 
 __all__ = [
-    "SYNTHETIC_STREETS_CATEGORIES",
-    "THING_CLASSES",
-    "STUFF_CLASSES",
-    "CATEGORY_IDS",
-    "THING_CATEGORY_IDS",
-    "STUFF_CATEGORY_IDS",
-    "GENERATOR_VERSION",
-    "SPLITS",
-    "SyntheticStreetsConfig",
-    "SyntheticStreetSample",
-    "generate_synthetic_streets",
-    "render_synthetic_street",
+    'SYNTHETIC_STREETS_CATEGORIES',
+    'THING_CLASSES',
+    'STUFF_CLASSES',
+    'CATEGORY_IDS',
+    'THING_CATEGORY_IDS',
+    'STUFF_CATEGORY_IDS',
+    'GENERATOR_VERSION',
+    'SPLITS',
+    'SyntheticStreetsConfig',
+    'SyntheticStreetSample',
+    'generate_synthetic_streets',
+    'render_synthetic_street',
 ]

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
-from .sprites import (CURB, MIN_SPRITE_PX, ROAD, SIDEWALK, TRUNK, VEGETATION, Sprite,
-                      blocky_noise)
+from .sprites import CURB, MIN_SPRITE_PX, ROAD, SIDEWALK, TRUNK, VEGETATION, Sprite, blocky_noise
 
 if TYPE_CHECKING:
     from .renderer import StreetRenderer
@@ -21,7 +20,7 @@ def paint_background(street: StreetRenderer) -> None:
     xs = np.arange(W, dtype=np.float32)[None, :]
 
     # Sky: vertical gradient and a few soft clouds.
-    sky_id = street._stuff_id("sky")
+    sky_id = street._stuff_id('sky')
     t = np.clip(ys / max(street.y_sidewalk, 1.0), 0, 1)[..., None]
     top = np.array((62, 112, 178), np.float32)
     bottom = np.array((178, 202, 226), np.float32)
@@ -35,7 +34,7 @@ def paint_background(street: StreetRenderer) -> None:
         street.img[:] = street.img * (1 - alpha) + 235.0 * alpha
 
     # Buildings: an uninterrupted skyline with window grids.
-    building_id = street._stuff_id("building")
+    building_id = street._stuff_id('building')
     yb = int(round(street.y_sidewalk))
     x_rel = -rng.uniform(0.0, 0.1)
     while x_rel < 1.0:
@@ -68,7 +67,7 @@ def paint_background(street: StreetRenderer) -> None:
         street.ids[y_top:yb, xa:x1] = building_id
 
     # Sidewalk: paving joints and a bright curb.
-    sidewalk_id = street._stuff_id("sidewalk")
+    sidewalk_id = street._stuff_id('sidewalk')
     yc = int(round(street.y_curb))
     sw = street.img[yb:yc]
     sw[:] = SIDEWALK
@@ -83,7 +82,7 @@ def paint_background(street: StreetRenderer) -> None:
     street.ids[yb:yc] = sidewalk_id
 
     # Road with a gutter line; lane markings are added by the rows.
-    road_id = street._stuff_id("road")
+    road_id = street._stuff_id('road')
     street.img[yc:] = ROAD
     street.img[yc:yc + max(1, curb_h // 2)] *= 0.6
     street.ids[yc:] = road_id
@@ -91,7 +90,7 @@ def paint_background(street: StreetRenderer) -> None:
     # Vegetation: hedges along the facades and trees on the sidewalk.
     veg_id: Optional[int] = None
     if rng.random() < 0.5:
-        veg_id = street._stuff_id("vegetation")
+        veg_id = street._stuff_id('vegetation')
         hx = rng.uniform(0, 0.6) * W
         hw = rng.uniform(0.15, 0.5) * W
         hh = rng.uniform(0.02, 0.045) * H
@@ -100,7 +99,7 @@ def paint_background(street: StreetRenderer) -> None:
         paint_vegetation(street, sp, int(hx), int(yb - hh), veg_id)
     for _ in range(int(rng.integers(0, 5))):
         if veg_id is None:
-            veg_id = street._stuff_id("vegetation")
+            veg_id = street._stuff_id('vegetation')
         base_y = street.y_sidewalk + rng.uniform(0.05, 0.35) * (
             street.y_curb - street.y_sidewalk)
         th = street._depth_height(base_y, rng.uniform(1.0, 1.7))

@@ -27,35 +27,35 @@ CategoryDict = Dict[str, Union[int, str, List[int]]]
 
 #: The category table in ascending id order (stuff first, like Cityscapes).
 SYNTHETIC_STREETS_CATEGORIES: List[CategoryDict] = [
-    {"id": 7, "name": "road", "supercategory": "flat", "isthing": 0,
-     "color": [128, 64, 128]},
-    {"id": 8, "name": "sidewalk", "supercategory": "flat", "isthing": 0,
-     "color": [244, 35, 232]},
-    {"id": 11, "name": "building", "supercategory": "construction",
-     "isthing": 0, "color": [70, 70, 70]},
-    {"id": 21, "name": "vegetation", "supercategory": "nature", "isthing": 0,
-     "color": [107, 142, 35]},
-    {"id": 23, "name": "sky", "supercategory": "sky", "isthing": 0,
-     "color": [70, 130, 180]},
-    {"id": 24, "name": "person", "supercategory": "human", "isthing": 1,
-     "color": [220, 20, 60]},
-    {"id": 26, "name": "car", "supercategory": "vehicle", "isthing": 1,
-     "color": [0, 0, 142]},
-    {"id": 27, "name": "truck", "supercategory": "vehicle", "isthing": 1,
-     "color": [0, 0, 70]},
+    {'id': 7, 'name': 'road', 'supercategory': 'flat', 'isthing': 0,
+     'color': [128, 64, 128]},
+    {'id': 8, 'name': 'sidewalk', 'supercategory': 'flat', 'isthing': 0,
+     'color': [244, 35, 232]},
+    {'id': 11, 'name': 'building', 'supercategory': 'construction',
+     'isthing': 0, 'color': [70, 70, 70]},
+    {'id': 21, 'name': 'vegetation', 'supercategory': 'nature', 'isthing': 0,
+     'color': [107, 142, 35]},
+    {'id': 23, 'name': 'sky', 'supercategory': 'sky', 'isthing': 0,
+     'color': [70, 130, 180]},
+    {'id': 24, 'name': 'person', 'supercategory': 'human', 'isthing': 1,
+     'color': [220, 20, 60]},
+    {'id': 26, 'name': 'car', 'supercategory': 'vehicle', 'isthing': 1,
+     'color': [0, 0, 142]},
+    {'id': 27, 'name': 'truck', 'supercategory': 'vehicle', 'isthing': 1,
+     'color': [0, 0, 70]},
 ]
 
 #: Thing class names in ascending category-id order.
 THING_CLASSES: Tuple[str, ...] = tuple(
-    str(c["name"]) for c in SYNTHETIC_STREETS_CATEGORIES if c["isthing"])
+    str(c['name']) for c in SYNTHETIC_STREETS_CATEGORIES if c['isthing'])
 
 #: Stuff class names in ascending category-id order.
 STUFF_CLASSES: Tuple[str, ...] = tuple(
-    str(c["name"]) for c in SYNTHETIC_STREETS_CATEGORIES if not c["isthing"])
+    str(c['name']) for c in SYNTHETIC_STREETS_CATEGORIES if not c['isthing'])
 
 #: Category id of every class name.
 CATEGORY_IDS: Dict[str, int] = {
-    str(c["name"]): int(c["id"])  # type: ignore[arg-type]
+    str(c['name']): int(c['id'])  # type: ignore[arg-type]
     for c in SYNTHETIC_STREETS_CATEGORIES
 }
 
@@ -68,10 +68,10 @@ STUFF_CATEGORY_IDS: Tuple[int, ...] = tuple(
     CATEGORY_IDS[name] for name in STUFF_CLASSES)
 
 __all__ = [
-    "SYNTHETIC_STREETS_CATEGORIES",
-    "THING_CLASSES",
-    "STUFF_CLASSES",
-    "CATEGORY_IDS",
-    "THING_CATEGORY_IDS",
-    "STUFF_CATEGORY_IDS",
+    'SYNTHETIC_STREETS_CATEGORIES',
+    'THING_CLASSES',
+    'STUFF_CLASSES',
+    'CATEGORY_IDS',
+    'THING_CATEGORY_IDS',
+    'STUFF_CATEGORY_IDS',
 ]

@@ -10,11 +10,11 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 
 #: Version of the rendering code; stored in the JSON ``info`` field.
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = '1.0.0'
 
 #: The splits written by :func:`generate_synthetic_streets`, in split-index
 #: order (the index is part of every image's RNG seed).
-SPLITS: Tuple[str, ...] = ("train", "val")
+SPLITS: Tuple[str, ...] = ('train', 'val')
 
 IntRange = Tuple[int, int]
 Color = Tuple[float, float, float]
@@ -114,27 +114,27 @@ class SyntheticStreetsConfig:
             ValueError: If a field has an invalid value; the message starts
                 with the field name.
         """
-        _check_int("height", self.height, minimum=64)
-        _check_int("width", self.width, minimum=64)
-        _check_int("num_train", self.num_train, minimum=1)
-        _check_int("num_val", self.num_val, minimum=1)
-        _check_int("seed", self.seed, minimum=0)
-        _check_range("vehicle_rows", self.vehicle_rows, minimum=0)
-        _check_range("vehicles_per_row", self.vehicles_per_row, minimum=1)
-        _check_range("person_groups", self.person_groups, minimum=0)
-        _check_range("persons_per_group", self.persons_per_group, minimum=1)
-        _check_range("crowd_size", self.crowd_size, minimum=2)
-        _check_range("void_blobs", self.void_blobs, minimum=0)
-        for name in ("truck_prob", "large_instance_prob", "touching_prob",
-                     "crossing_prob", "crowd_prob", "void_prob"):
+        _check_int('height', self.height, minimum=64)
+        _check_int('width', self.width, minimum=64)
+        _check_int('num_train', self.num_train, minimum=1)
+        _check_int('num_val', self.num_val, minimum=1)
+        _check_int('seed', self.seed, minimum=0)
+        _check_range('vehicle_rows', self.vehicle_rows, minimum=0)
+        _check_range('vehicles_per_row', self.vehicles_per_row, minimum=1)
+        _check_range('person_groups', self.person_groups, minimum=0)
+        _check_range('persons_per_group', self.persons_per_group, minimum=1)
+        _check_range('crowd_size', self.crowd_size, minimum=2)
+        _check_range('void_blobs', self.void_blobs, minimum=0)
+        for name in ('truck_prob', 'large_instance_prob', 'touching_prob',
+                     'crossing_prob', 'crowd_prob', 'void_prob'):
             _check_float(name, getattr(self, name), 0.0, 1.0)
-        _check_float("color_jitter", self.color_jitter, 0.0, 64.0)
-        _check_float("noise_std", self.noise_std, 0.0, 64.0)
+        _check_float('color_jitter', self.color_jitter, 0.0, 64.0)
+        _check_float('noise_std', self.noise_std, 0.0, 64.0)
         if self.outline_width is not None:
-            _check_int("outline_width", self.outline_width, minimum=0)
-        _check_float("min_instance_fraction", self.min_instance_fraction,
+            _check_int('outline_width', self.outline_width, minimum=0)
+        _check_float('min_instance_fraction', self.min_instance_fraction,
                      0.0, 0.01)
-        _check_int("jpeg_quality", self.jpeg_quality, minimum=1, maximum=100)
+        _check_int('jpeg_quality', self.jpeg_quality, minimum=1, maximum=100)
 
     @property
     def effective_outline_width(self) -> int:
@@ -152,8 +152,8 @@ class SyntheticStreetsConfig:
         return out
 
 
-_RANGE_FIELDS = ("vehicle_rows", "vehicles_per_row", "person_groups",
-                 "persons_per_group", "crowd_size", "void_blobs")
+_RANGE_FIELDS = ('vehicle_rows', 'vehicles_per_row', 'person_groups',
+                 'persons_per_group', 'crowd_size', 'void_blobs')
 
 
 def _is_int(value: Any) -> bool:
@@ -166,11 +166,11 @@ def _check_int(name: str, value: Any, minimum: int,
                maximum: Optional[int] = None) -> None:
     """Validate an integer field."""
     if not _is_int(value):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise ValueError(f'{name} must be an integer, got {value!r}')
     if value < minimum or (maximum is not None and value > maximum):
-        bound = f">= {minimum}" if maximum is None else \
-            f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
+        bound = f'>= {minimum}' if maximum is None else \
+            f'in [{minimum}, {maximum}]'
+        raise ValueError(f'{name} must be {bound}, got {value!r}')
 
 
 def _check_float(name: str, value: Any, minimum: float,
@@ -178,10 +178,10 @@ def _check_float(name: str, value: Any, minimum: float,
     """Validate a real-valued field."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(
             value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise ValueError(f'{name} must be a number, got {value!r}')
     if not (minimum <= float(value) <= maximum):
         raise ValueError(
-            f"{name} must be in [{minimum}, {maximum}], got {value!r}")
+            f'{name} must be in [{minimum}, {maximum}], got {value!r}')
 
 
 def _check_range(name: str, value: Any, minimum: int) -> None:
@@ -189,8 +189,8 @@ def _check_range(name: str, value: Any, minimum: int) -> None:
     if not isinstance(value, (tuple, list)) or len(value) != 2 or \
             not all(_is_int(v) for v in value):
         raise ValueError(
-            f"{name} must be a (min, max) pair of integers, got {value!r}")
+            f'{name} must be a (min, max) pair of integers, got {value!r}')
     lo, hi = value
     if lo < minimum or hi < lo:
         raise ValueError(
-            f"{name} must satisfy {minimum} <= min <= max, got {value!r}")
+            f'{name} must satisfy {minimum} <= min <= max, got {value!r}')

@@ -141,7 +141,7 @@ class StreetRenderer:
         cat = CATEGORY_IDS[name]
         k = self._next_instance.get(cat, 0) + 1
         if k > 999:
-            raise RuntimeError(f"too many {name} instances in one image")
+            raise RuntimeError(f'too many {name} instances in one image')
         self._next_instance[cat] = k
         seg_id = cat * 1000 + k
         self.segments[seg_id] = (cat, 0)
@@ -248,13 +248,13 @@ class StreetRenderer:
             cols = np.flatnonzero(m.any(axis=0))
             category_id, iscrowd = self.segments[seg_id]
             segments_info.append({
-                "id": int(seg_id),
-                "category_id": int(category_id),
-                "iscrowd": int(iscrowd),
-                "bbox": [int(cols[0]), int(rows[0]),
+                'id': int(seg_id),
+                'category_id': int(category_id),
+                'iscrowd': int(iscrowd),
+                'bbox': [int(cols[0]), int(rows[0]),
                          int(cols[-1] - cols[0] + 1),
                          int(rows[-1] - rows[0] + 1)],
-                "area": int(area),
+                'area': int(area),
             })
         return SyntheticStreetSample(image, self.ids, segments_info)
 

@@ -67,8 +67,8 @@ class Sprite:
         """Create an empty sprite of ``width`` x ``height`` pixels."""
         self.width = int(width)
         self.height = int(height)
-        self._rgb = Image.new("RGB", (self.width, self.height))
-        self._mask = Image.new("L", (self.width, self.height))
+        self._rgb = Image.new('RGB', (self.width, self.height))
+        self._mask = Image.new('L', (self.width, self.height))
         self._draw_rgb = ImageDraw.Draw(self._rgb)
         self._draw_mask = ImageDraw.Draw(self._mask)
 
@@ -123,7 +123,7 @@ def erode(mask: np.ndarray, iterations: int) -> np.ndarray:
     """4-neighbour binary erosion; pixels outside the array count as False."""
     out = mask.copy()
     for _ in range(iterations):
-        p = np.pad(out, 1, mode="constant", constant_values=False)
+        p = np.pad(out, 1, mode='constant', constant_values=False)
         out = (out & p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2]
                & p[1:-1, 2:])
     return out
@@ -144,7 +144,7 @@ def smooth_noise(rng: np.random.Generator, height: int, width: int,
     gh = max(2, height // cell + 1)
     gw = max(2, width // cell + 1)
     small = rng.standard_normal((gh, gw)).astype(np.float32)
-    field = Image.fromarray(small, mode="F").resize((width, height),
+    field = Image.fromarray(small, mode='F').resize((width, height),
                                                       Image.BILINEAR)
     return np.asarray(field, dtype=np.float32)
 

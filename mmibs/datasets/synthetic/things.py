@@ -8,9 +8,23 @@ from typing import TYPE_CHECKING, List, Optional, Tuple
 
 import numpy as np
 
-from .sprites import (CAR_BODY, K_CAR, K_PERSON, K_TRUCK, MIN_SPRITE_PX, PERSON_CLOTHES,
-                      PERSON_PANTS, PERSON_SKIN, TRUCK_CABIN, TRUCK_CARGO, WINDOW, Sprite,
-                      car_sprite, person_sprite, truck_sprite)
+from .sprites import (
+    CAR_BODY,
+    K_CAR,
+    K_PERSON,
+    K_TRUCK,
+    MIN_SPRITE_PX,
+    PERSON_CLOTHES,
+    PERSON_PANTS,
+    PERSON_SKIN,
+    TRUCK_CABIN,
+    TRUCK_CARGO,
+    WINDOW,
+    Sprite,
+    car_sprite,
+    person_sprite,
+    truck_sprite,
+)
 
 if TYPE_CHECKING:
     from .renderer import StreetRenderer
@@ -76,7 +90,7 @@ def lane_marking(street: StreetRenderer, y: float) -> None:
     y0 = int(round(y))
     dash, gap = 0.07 * W, 0.05 * W
     x = -rng.uniform(0, dash + gap)
-    road = street.segments_key("road")
+    road = street.segments_key('road')
     while x < W:
         xa, xb = int(max(0, x)), int(min(W, x + dash))
         if xa < xb:
@@ -96,7 +110,7 @@ def queue_vehicle(street: StreetRenderer, truck: bool, x_left: float, y_bottom: 
         colors = (street._jitter(CAR_BODY), street._jitter(WINDOW, 4))
     if height < MIN_SPRITE_PX or x_left + length < 0 or x_left > street.W:
         return
-    seg_id = street._instance_id("truck" if truck else "car")
+    seg_id = street._instance_id('truck' if truck else 'car')
 
     def draw() -> None:
         shadow(street, x_left + length / 2, y_bottom, length * 0.54,
@@ -121,12 +135,12 @@ def shadow(street: StreetRenderer, cx: float, cy: float, rx: float, ry: float) -
     ys = np.arange(y0, y1, dtype=np.float32)[:, None]
     xs = np.arange(x0, x1, dtype=np.float32)[None, :]
     inside = ((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2 <= 1.0
-    inside &= street.ids[y0:y1, x0:x1] == street.segments_key("road")
+    inside &= street.ids[y0:y1, x0:x1] == street.segments_key('road')
     street.img[y0:y1, x0:x1][inside] *= 0.55
 
 
 def queue_person(street: StreetRenderer, x_center: float, y_foot: float, size: float,
-                  seg_id: Optional[int], name: str = "person") -> None:
+                  seg_id: Optional[int], name: str = 'person') -> None:
     """Queue one person; ``seg_id=None`` allocates a new instance id."""
     height = street._depth_height(y_foot, K_PERSON) * size
     width = 0.36 * height
@@ -186,7 +200,7 @@ def add_persons(street: StreetRenderer) -> None:
                          (0.5, 1.3), None)
     if rng.random() < cfg.crowd_prob:
         n = int(rng.integers(cfg.crowd_size[0], cfg.crowd_size[1] + 1))
-        person_row(street, n, lo, hi, (0.2, 0.5), street._crowd_id("person"))
+        person_row(street, n, lo, hi, (0.2, 0.5), street._crowd_id('person'))
 
 
 def add_void_blobs(street: StreetRenderer) -> None:

@@ -34,17 +34,17 @@ def _id_map_to_rgb(id_map: np.ndarray) -> np.ndarray:
 def _write_sample(sample: SyntheticStreetSample, image_path: Path,
                   png_path: Path, jpeg_quality: int) -> None:
     """Write the JPEG image and the RGB-encoded panoptic PNG."""
-    Image.fromarray(sample.image, mode="RGB").save(
-        image_path, format="JPEG", quality=int(jpeg_quality))
-    Image.fromarray(_id_map_to_rgb(sample.id_map), mode="RGB").save(
-        png_path, format="PNG")
+    Image.fromarray(sample.image, mode='RGB').save(
+        image_path, format='JPEG', quality=int(jpeg_quality))
+    Image.fromarray(_id_map_to_rgb(sample.id_map), mode='RGB').save(
+        png_path, format='PNG')
 
 
 def _write_json(path: Path, data: Dict[str, Any]) -> None:
     """Write JSON deterministically (fixed key order, no timestamps)."""
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f, separators=(",", ":"))
-        f.write("\n")
+    with open(path, 'w', encoding='utf-8') as f:
+        json.dump(data, f, separators=(',', ':'))
+        f.write('\n')
 
 
 def _dir_is_nonempty(path: Path) -> bool:
@@ -58,11 +58,11 @@ def _check_out_dir(out_dir: Path, overwrite: bool) -> None:
     if out_dir.exists() or out_dir.is_symlink():
         if not out_dir.is_dir():
             raise FileExistsError(
-                f"Output path {out_dir} exists and is not a directory")
+                f'Output path {out_dir} exists and is not a directory')
         if not overwrite and _dir_is_nonempty(out_dir):
             raise FileExistsError(
-                f"Output directory {out_dir} already exists and is not "
-                f"empty; pass overwrite=True (--overwrite) to replace it")
+                f'Output directory {out_dir} already exists and is not '
+                f'empty; pass overwrite=True (--overwrite) to replace it')
 
 
 def _commit(tmp_dir: Path, out_dir: Path, overwrite: bool) -> None:
@@ -75,7 +75,7 @@ def _commit(tmp_dir: Path, out_dir: Path, overwrite: bool) -> None:
         out_dir.rmdir()
         os.replace(tmp_dir, out_dir)
         return
-    old_dir = out_dir.with_name(f"{out_dir.name}.old-{secrets.token_hex(4)}")
+    old_dir = out_dir.with_name(f'{out_dir.name}.old-{secrets.token_hex(4)}')
     os.replace(out_dir, old_dir)
     try:
         os.replace(tmp_dir, out_dir)
@@ -118,74 +118,74 @@ def generate_synthetic_streets(
     cfg = SyntheticStreetsConfig() if cfg is None else cfg
     if not isinstance(cfg, SyntheticStreetsConfig):
         raise TypeError(
-            f"cfg must be a SyntheticStreetsConfig, got {type(cfg).__name__}")
+            f'cfg must be a SyntheticStreetsConfig, got {type(cfg).__name__}')
     cfg.validate()
     cfg = copy.deepcopy(cfg)
     out_dir = Path(out_dir).expanduser().absolute()
     _check_out_dir(out_dir, overwrite)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
 
-    counts = {"train": cfg.num_train, "val": cfg.num_val}
-    names = {c["id"]: str(c["name"]) for c in SYNTHETIC_STREETS_CATEGORIES}
+    counts = {'train': cfg.num_train, 'val': cfg.num_val}
+    names = {c['id']: str(c['name']) for c in SYNTHETIC_STREETS_CATEGORIES}
     summary: Dict[str, Any] = {
-        "out_dir": str(out_dir),
-        "images": dict(counts),
-        "segments_per_class": {},
-        "crowd_segments": {},
-        "images_with_void": {},
+        'out_dir': str(out_dir),
+        'images': dict(counts),
+        'segments_per_class': {},
+        'crowd_segments': {},
+        'images_with_void': {},
     }
 
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f"{out_dir.name}.tmp-",
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f'{out_dir.name}.tmp-',
                                     dir=str(out_dir.parent)))
     bar = None
     try:
         if progress and _tqdm is not None:
-            bar = _tqdm(total=sum(counts.values()), desc="synthetic streets",
-                        unit="img")
+            bar = _tqdm(total=sum(counts.values()), desc='synthetic streets',
+                        unit='img')
         for split_index, split in enumerate(SPLITS):
-            img_dir = tmp_dir / "images" / split
-            pan_dir = tmp_dir / "annotations" / f"panoptic_{split}"
+            img_dir = tmp_dir / 'images' / split
+            pan_dir = tmp_dir / 'annotations' / f'panoptic_{split}'
             img_dir.mkdir(parents=True)
             pan_dir.mkdir(parents=True)
             images: List[Dict[str, Any]] = []
             annotations: List[Dict[str, Any]] = []
-            per_class = {str(c["name"]): 0
+            per_class = {str(c['name']): 0
                          for c in SYNTHETIC_STREETS_CATEGORIES}
             n_crowd = 0
             n_void = 0
             for i in range(counts[split]):
                 sample = render_synthetic_street(cfg, split_index, i)
-                stem = f"synth_{split}_{i:05d}"
-                _write_sample(sample, img_dir / f"{stem}.jpg",
-                              pan_dir / f"{stem}.png", cfg.jpeg_quality)
-                images.append({"id": i + 1, "file_name": f"{stem}.jpg",
-                               "height": cfg.height, "width": cfg.width})
-                annotations.append({"image_id": i + 1,
-                                    "file_name": f"{stem}.png",
-                                    "segments_info": sample.segments_info})
+                stem = f'synth_{split}_{i:05d}'
+                _write_sample(sample, img_dir / f'{stem}.jpg',
+                              pan_dir / f'{stem}.png', cfg.jpeg_quality)
+                images.append({'id': i + 1, 'file_name': f'{stem}.jpg',
+                               'height': cfg.height, 'width': cfg.width})
+                annotations.append({'image_id': i + 1,
+                                    'file_name': f'{stem}.png',
+                                    'segments_info': sample.segments_info})
                 for seg in sample.segments_info:
-                    if seg["iscrowd"]:
+                    if seg['iscrowd']:
                         n_crowd += 1
                     else:
-                        per_class[names[seg["category_id"]]] += 1
+                        per_class[names[seg['category_id']]] += 1
                 n_void += int(bool((sample.id_map == 0).any()))
                 if bar is not None:
                     bar.update(1)
-            _write_json(tmp_dir / "annotations" / f"panoptic_{split}.json", {
-                "info": {
-                    "description": "mmibs synthetic streets panoptic dataset",
-                    "version": GENERATOR_VERSION,
-                    "split": split,
-                    "generator_config": cfg.to_dict(),
+            _write_json(tmp_dir / 'annotations' / f'panoptic_{split}.json', {
+                'info': {
+                    'description': 'mmibs synthetic streets panoptic dataset',
+                    'version': GENERATOR_VERSION,
+                    'split': split,
+                    'generator_config': cfg.to_dict(),
                 },
-                "licenses": [],
-                "images": images,
-                "annotations": annotations,
-                "categories": copy.deepcopy(SYNTHETIC_STREETS_CATEGORIES),
+                'licenses': [],
+                'images': images,
+                'annotations': annotations,
+                'categories': copy.deepcopy(SYNTHETIC_STREETS_CATEGORIES),
             })
-            summary["segments_per_class"][split] = per_class
-            summary["crowd_segments"][split] = n_crowd
-            summary["images_with_void"][split] = n_void
+            summary['segments_per_class'][split] = per_class
+            summary['crowd_segments'][split] = n_crowd
+            summary['images_with_void'][split] = n_void
         if bar is not None:
             bar.close()
             bar = None

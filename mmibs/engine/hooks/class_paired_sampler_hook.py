@@ -5,6 +5,7 @@ from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop
+
 # mmengine private API, used in exactly one place (resumed_dataloader_iterator); the test
 # tests/engine/hooks/test_class_paired_sampler_hook.py fails loudly if mmengine changes it.
 from mmengine.runner.loops import _InfiniteDataloaderIterator
@@ -61,7 +62,7 @@ class ClassPairedSamplerHook(Hook):
         saved = hub.get_info(self.INFO_KEY)
         if start > 0 and saved:
             if saved.get('seed') is not None and int(saved['seed']) != sampler.seed:
-                print_log(f'ClassPairedSamplerHook: resuming with the checkpoint\'s sampler seed '
+                print_log(f"ClassPairedSamplerHook: resuming with the checkpoint's sampler seed "
                           f'{saved["seed"]} (not {sampler.seed})', logger='current')
                 sampler.seed = int(saved['seed'])
             for key in ('world_size', 'batch_size'):
@@ -83,7 +84,7 @@ class ClassPairedSamplerHook(Hook):
             sampler.set_start_batch(batch)
         loop.dataloader_iterator = _SkipFirst(resumed_dataloader_iterator(dataloader, epoch),
                                               start)
-        print_log(f'ClassPairedSamplerHook: the sampler starts at batch {start}; mmengine\'s '
+        print_log(f"ClassPairedSamplerHook: the sampler starts at batch {start}; mmengine's "
                   f'advance of {start} steps loads no data', logger='current')
 
 

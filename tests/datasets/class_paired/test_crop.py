@@ -8,7 +8,7 @@ import pytest
 from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 
-from mmibs.datasets import (PairedSample, PairedSampleError, SyntheticStreetsPanopticDataset)
+from mmibs.datasets import PairedSample, PairedSampleError, SyntheticStreetsPanopticDataset
 from mmibs.datasets.class_paired import ClassPairedCrop, ClassPairedCropError
 
 LOAD = [dict(type='LoadImageFromFile'),

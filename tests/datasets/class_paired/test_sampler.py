@@ -1,4 +1,5 @@
-"""ClassPairedBatchSampler: pairing, class rules, determinism, ranks, epochs, start batch, errors."""
+"""ClassPairedBatchSampler: pairing, class rules and order, determinism, ranks, epochs, start
+batch, errors."""
 from collections import Counter
 
 import numpy as np
@@ -6,8 +7,13 @@ import pytest
 from mmengine.dataset import InfiniteSampler
 from mmengine.runner import Runner
 
-from mmibs.datasets import (ClassPairedBatchSampler, PairedSample, SegmentIndex,
-                            SegmentIndexError, SyntheticStreetsPanopticDataset)
+from mmibs.datasets import (
+    ClassPairedBatchSampler,
+    PairedSample,
+    SegmentIndex,
+    SegmentIndexError,
+    SyntheticStreetsPanopticDataset,
+)
 from mmibs.datasets.class_paired import sampler as cpbs
 
 NUM_THINGS = 3

@@ -131,7 +131,7 @@ def test_build_class_index_tool(synthetic_root, tmp_path, repo_root):
     index = SegmentIndex.from_coco_panoptic(
         json.loads((synthetic_root / 'annotations/panoptic_train.json').read_text()))
     for c in index.counts():
-        line = next(l for l in out.stdout.splitlines() if l.split()[:1] == [c['name']])
+        line = next(row for row in out.stdout.splitlines() if row.split()[:1] == [c['name']])
         assert line.split()[2:4] == [str(c['images']), str(c['segments'])]
     assert len(list(Path(tmp_path).glob('segment_index_*.npz'))) == 1
 

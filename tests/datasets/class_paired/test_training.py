@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from mmengine.config import Config
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmibs.datasets import CocoFormatPanopticDataset, PairedSample
@@ -28,7 +27,7 @@ CONFIG = REPO_ROOT / ('configs/ibs/mask2former-ibs-class-paired_r18-w32_1xb4-256
 TINY_CROP_HW = (64, 128)
 SAMPLE_KEYS = ('index', 'segment_id', 'label', 'scale', 'partner', 'seed', 'batch', 'pair')
 
-RECORDER = '''
+RECORDER = """
 import json, os
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
@@ -36,7 +35,8 @@ from mmdet.registry import HOOKS
 
 def summary(data_batch):
     return [dict({k: m['ibs_sample'][k] for k in %r}, ibs_partner=m['ibs_partner'],
-                 window=list(m['ibs_sample']['crop_window']), centre=list(m['ibs_sample']['centre']),
+                 window=list(m['ibs_sample']['crop_window']),
+                 centre=list(m['ibs_sample']['centre']),
                  resized=list(m['ibs_sample']['resized_shape']))
             for m in (s.metainfo for s in data_batch['data_samples'])]
 
@@ -49,7 +49,7 @@ class PairRecorderHook(Hook):
     def after_train(self, runner):
         with open(os.path.join(runner.work_dir, f'pairs_rank{get_rank()}.json'), 'w') as f:
             json.dump(self.batches, f)
-''' % (SAMPLE_KEYS, )
+""" % (SAMPLE_KEYS, )
 
 
 def tiny_class_paired_cfg(make_tiny_cfg, data_root, work_dir, max_iters):

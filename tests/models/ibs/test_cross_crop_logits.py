@@ -3,8 +3,13 @@ import pytest
 import torch
 from mmcv.ops import point_sample
 
-from mmibs.models.ibs import (IBSLoss, cross_crop_logits, partner_targets, random_targets,
-                              uncertain_point_coords)
+from mmibs.models.ibs import (
+    IBSLoss,
+    cross_crop_logits,
+    partner_targets,
+    random_targets,
+    uncertain_point_coords,
+)
 
 
 def dense_cross_crop_logits(mask_embed, mask_feature, targets):

@@ -27,7 +27,8 @@ def test_alpha_gamma_weight_and_avg_factor():
     expected = (hand_focal(1.0, 0.5, 1.0) + hand_focal(-2.0, 0.5, 1.0)) / 2
     loss = IBSLoss(alpha=0.5, gamma=1.0, loss_weight=3.0)(logits)
     assert loss.item() == pytest.approx(3.0 * expected, rel=1e-12)
-    assert IBSLoss(alpha=0.5, gamma=1.0)(logits, avg_factor=4.0).item() == pytest.approx(expected / 4)
+    assert IBSLoss(alpha=0.5, gamma=1.0)(logits, avg_factor=4.0).item() == pytest.approx(
+        expected / 4)
 
 
 def test_all_reduce_normaliser_on_one_process_is_the_local_count():

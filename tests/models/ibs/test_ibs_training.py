@@ -11,8 +11,8 @@ IBS_CONFIGS = ['mask2former-ibs_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
 def test_runner_trains_the_ibs_config_and_logs_loss_ibs(name, repo_root, synthetic_root,
                                                          make_tiny_cfg, tmp_path):
     ibs_cfg = Config.fromfile(str(repo_root / 'configs/ibs' / name))
-    baseline = Config.fromfile(str(
-        repo_root / 'configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'))
+    baseline = Config.fromfile(str(repo_root / 'configs/mask2former'
+                                   / 'mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'))
     # The IBS configs change the head only, and keep the baseline's pipeline (with the filter).
     assert ibs_cfg.train_pipeline == baseline.train_pipeline
     assert ibs_cfg.model.backbone == baseline.model.backbone

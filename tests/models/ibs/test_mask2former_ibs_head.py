@@ -212,7 +212,7 @@ def test_inference_is_the_stock_heads(build_head, make_batch):
 def test_invalid_options_raise(build_head):
     with pytest.raises(ValueError):
         build_head(ibs=ibs_cfg(pairing='nearest'))
-    with pytest.raises(ValueError, match="point_sampling needs"):
+    with pytest.raises(ValueError, match='point_sampling needs'):
         build_head(ibs=ibs_cfg(point_sampling=dict(num_points=3)))
     with pytest.raises(ValueError):
         build_head(ibs_predictions=[4])

@@ -10,7 +10,8 @@ from mmdet.structures.mask import BitmapMasks
 from mmengine.config import Config
 from mmengine.structures import InstanceData, PixelData
 
-SYNTHETIC_CONFIG = 'configs/panoptic_fcn/panoptic-fcn_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
+SYNTHETIC_CONFIG = ('configs/panoptic_fcn/'
+                    'panoptic-fcn_r18-w32_1xb4-256x512-300it_synthetic-streets.py')
 
 
 def make_sample(input_hw: Tuple[int, int],

@@ -7,9 +7,14 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
 
-from mmibs.models.panoptic_fcn.inference import (fuse_stuff_kernels, fuse_thing_kernels,
-                                                 predict_kernels_single, smooth_centers,
-                                                 stuff_candidates, thing_candidates)
+from mmibs.models.panoptic_fcn.inference import (
+    fuse_stuff_kernels,
+    fuse_thing_kernels,
+    predict_kernels_single,
+    smooth_centers,
+    stuff_candidates,
+    thing_candidates,
+)
 
 NEG = -30.0  # a logit whose probability is 0 at float32 precision for the thresholds used
 

@@ -1,4 +1,5 @@
-"""Panoptic FCN losses on hand-built examples (spec §3, §8 tests 9, 10) and the weighted IBS loss."""
+"""Panoptic FCN losses on hand-built examples (spec §3, §8 tests 9, 10) and the weighted IBS
+loss."""
 import math
 
 import numpy as np

@@ -4,8 +4,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmibs.models.panoptic_fcn import (PanopticFCNTargetGenerator, downsample_to_stride,
-                                       draw_gaussian, pfcn_gaussian_radius, stuff_channel_lut)
+from mmibs.models.panoptic_fcn import (
+    PanopticFCNTargetGenerator,
+    downsample_to_stride,
+    draw_gaussian,
+    pfcn_gaussian_radius,
+    stuff_channel_lut,
+)
 
 CS_SCALES = ((1, 128), (64, 256), (128, 512), (256, 1024), (512, 2048))
 

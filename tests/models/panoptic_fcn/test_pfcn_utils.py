@@ -6,8 +6,13 @@ import torch
 from mmdet.models.utils import generate_coordinate
 from mmdet.models.utils.gaussian_target import gaussian_radius
 
-from mmibs.models.panoptic_fcn import (coord_features, draw_gaussian, guided_topk,
-                                       pfcn_gaussian_radius, stuff_kernels_from_masks)
+from mmibs.models.panoptic_fcn import (
+    coord_features,
+    draw_gaussian,
+    guided_topk,
+    pfcn_gaussian_radius,
+    stuff_kernels_from_masks,
+)
 
 
 def test_coord_channels_rows_then_columns_swapped_vs_mmdet():
@@ -17,7 +22,7 @@ def test_coord_channels_rows_then_columns_swapped_vs_mmdet():
     rows = torch.linspace(-1, 1, 3)[:, None].expand(3, 4)
     cols = torch.linspace(-1, 1, 4)[None, :].expand(3, 4)
     assert torch.equal(coords[1, 0], rows) and torch.equal(coords[1, 1], cols)
-    mmdet = generate_coordinate(feat.shape, device="cpu")  # (B, 2, H, W): [x=cols, y=rows]
+    mmdet = generate_coordinate(feat.shape, device='cpu')  # (B, 2, H, W): [x=cols, y=rows]
     assert torch.equal(mmdet[:, 0], coords[:, 1]) and torch.equal(mmdet[:, 1], coords[:, 0])
     assert not torch.equal(mmdet, coords)
 
