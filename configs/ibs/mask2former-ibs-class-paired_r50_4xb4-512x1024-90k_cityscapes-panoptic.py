@@ -1,7 +1,8 @@
 # Mask2Former R-50 + Intra-Batch Supervision + class-paired crop sampling on Cityscapes: the
 # paper's full method and best Cityscapes Mask2Former setting, the authors' released
-# `maskformer2_R50_bs16_90k_ibs_cropsampling` (spec §4.7). Paper Table 2 "M2F + IBS": PQ 62.4,
-# PQ^th 55.7, Acc^th 87.6, Prec^th 94.1. Short alias: configs/ibs/m2f_r50_cityscapes_ibs.py.
+# `maskformer2_R50_bs16_90k_ibs_cropsampling` (DdeGeus/Mask2Former-IBS). Paper Table 2 "M2F + IBS":
+# PQ 62.4, PQ^th 55.7, Acc^th 87.6, Prec^th 94.1. Short alias:
+# configs/ibs/m2f_r50_cityscapes_ibs.py.
 #
 # 16 crops per iteration = 4 GPUs x 4 crops = 2 class-paired pairs per GPU. The head is the
 # random-pairing IBS config's: as in the authors' code, each crop's IBS target is a uniformly
@@ -10,7 +11,8 @@
 # Crops: ClassPairedBatchSampler draws a class (uniform over all 19), two segments and a shared
 # scale (32..512 px); ClassPairedCrop resizes the image so sqrt(bbox area) = scale, clamped to a
 # shortest side of 512..3096 and longest side <= 6192, and crops 512x1024 around the box centre;
-# stuff classes get the baseline's random resize (spec §4.3-4.5, docs/crop_sampling.md).
+# stuff classes get the baseline's random resize (the authors' cropsampling mapper,
+# docs/crop_sampling.md).
 _base_ = '../mask2former/mask2former_r50_4xb4-512x1024-90k_cityscapes-panoptic.py'
 
 model = dict(
@@ -31,7 +33,8 @@ train_pipeline = [
     dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
     dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True, with_seg=True,
          backend_args=backend_args),
-    # authors' Cityscapes limits (spec §4.4); stuff: the baseline's ResizeShortestEdge
+    # authors' Cityscapes limits (NEW_SAMPLING_SCALE_* of their configs); stuff: the baseline's
+    # ResizeShortestEdge
     dict(type='ClassPairedCrop', crop_size=crop_size[::-1], min_short_side=512,
          max_short_side=3096, max_long_side=6192,
          stuff_resize=dict(short_side=m2f_short_sides, sample_style='choice',

@@ -1,6 +1,6 @@
 # Mask2Former R-50 + Intra-Batch Supervision + class-paired crop sampling, instance segmentation
 # on Mapillary Vistas v1.2: paper Table 4 "M2F + IBS" (AP 18.1, AP^S 4.8, AP^M 18.5, AP^L 36.8,
-# Acc^th 77.7, Prec^th 79.2). No released config (spec §7.10): the instance baseline plus the
+# Acc^th 77.7, Prec^th 79.2). No released config (paper Table 4): the instance baseline plus the
 # authors' Vistas panoptic IBS settings (weight 100, random other crop = the partner at 2 crops
 # per GPU, point sampling) and their Vistas class-paired crop sampling.
 _base_ = '../mask2former/mask2former_r50_8xb2-1024x1024-300k_mapillary-vistas-instance.py'

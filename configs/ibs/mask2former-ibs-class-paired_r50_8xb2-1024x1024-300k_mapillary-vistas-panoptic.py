@@ -1,14 +1,15 @@
 # Mask2Former R-50 + Intra-Batch Supervision + class-paired crop sampling on Mapillary Vistas:
 # the paper's full method, the authors' released Vistas `maskformer_R50_bs16_300k_ibs_cropsampling`
-# (spec §4.7). Paper Table 2 "M2F + IBS": PQ 42.2, PQ^th 34.9, Acc^th 75.7, Prec^th 84.1.
-# Short alias: configs/ibs/m2f_r50_vistas_ibs.py.
+# (DdeGeus/Mask2Former-IBS). Paper Table 2 "M2F + IBS": PQ 42.2, PQ^th 34.9, Acc^th 75.7, Prec^th
+# 84.1. Short alias: configs/ibs/m2f_r50_vistas_ibs.py.
 #
 # 16 crops per iteration = 8 GPUs x 2 crops = one class-paired pair per GPU, so the authors'
 # random IBS target is always the partner. IBS weight 100.
 # Crops: ClassPairedBatchSampler draws a class (uniform over all 65), two segments and a shared
 # scale (32..512 px); ClassPairedCrop resizes the image so sqrt(bbox area) = scale, clamped to a
-# shortest side of 1024..6192 and longest side <= 9288, and crops 1024x1024 around the box
-# centre; stuff classes get the baseline's random resize (spec §4.3-4.5, docs/crop_sampling.md).
+# shortest side of 1024..6192 and longest side <= 9288, and crops 1024x1024 around the box centre;
+# stuff classes get the baseline's random resize (the authors' cropsampling mapper,
+# docs/crop_sampling.md).
 _base_ = '../mask2former/mask2former_r50_8xb2-1024x1024-300k_mapillary-vistas-panoptic.py'
 
 model = dict(
@@ -29,7 +30,8 @@ train_pipeline = [
     dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
     dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True, with_seg=True,
          backend_args=backend_args),
-    # authors' Vistas limits (spec §4.4); stuff: the baseline's ResizeShortestEdge
+    # authors' Vistas limits (NEW_SAMPLING_SCALE_* of their configs); stuff: the baseline's
+    # ResizeShortestEdge
     dict(type='ClassPairedCrop', crop_size=crop_size[::-1], min_short_side=1024,
          max_short_side=6192, max_long_side=9288,
          stuff_resize=dict(short_side=m2f_short_sides, sample_style='choice',

@@ -1,8 +1,8 @@
 # Mask2Former R-50, crop-training baseline on Cityscapes panoptic: the authors' released
-# `maskformer2_R50_bs16_90k` (spec §4.7) with their GT-outside-crop fix (paper §5.2, spec §5).
-# Paper Table 2 "M2F": PQ 62.1, PQ^th 55.2, Acc^th 87.1, Prec^th 93.3.
-# 16 crops of 512x1024 per iteration = 4 GPUs x 4 (paper: 4 A100); 90k iterations, AdamW 1e-4,
-# poly schedule, AMP (model base). `bash tools/dist_train.sh CONFIG 4`.
+# `maskformer2_R50_bs16_90k` (DdeGeus/Mask2Former-IBS) with their GT-outside-crop fix (paper §5.2;
+# their dataset mappers). Paper Table 2 "M2F": PQ 62.1, PQ^th 55.2, Acc^th 87.1, Prec^th 93.3. 16
+# crops of 512x1024 per iteration = 4 GPUs x 4 (paper: 4 A100); 90k iterations, AdamW 1e-4, poly
+# schedule, AMP (model base). `bash tools/dist_train.sh CONFIG 4`.
 _base_ = [
     '../_base_/datasets/cityscapes_panoptic.py', '../_base_/models/mask2former_r50_panoptic.py',
     'mmdet::_base_/default_runtime.py'

@@ -1,14 +1,14 @@
 # Mask2Former R-50 instance segmentation on Mapillary Vistas v1.2 (37 thing classes), crop
 # baseline of paper Table 4 ("M2F": AP 17.4, AP^S 5.3, AP^M 18.2, AP^L 34.9, Acc^th 73.4,
-# Prec^th 74.9). The authors released no config for it (spec §7.10); this is the Vistas panoptic
+# Prec^th 74.9). The authors released no config for it (paper Table 4); this is the Vistas panoptic
 # recipe (crops, schedule, optimiser) with Mask2Former's instance set-up as mmdet's
 # `mask2former/mask2former_r50_8xb2-lsj-50e_coco.py` makes it from the panoptic one: no stuff
 # classes, no semantic targets or padding, instance output only. Training reads the thing
-# segments of the panoptic annotations (crowd things are not targets); the authors' instance
-# mapper drops instances that end up empty in the crop (spec §5), as RemoveSegmentsOutsideCrop
-# does.
-# Evaluation: COCO mask AP (mmdet's CocoMetric) plus Acc^th / Prec^th / confusion against the
-# panoptic GT (CocoInstancePixelMetric, docs/metrics.md). The COCO instance GT is written once by
+# segments of the panoptic annotations (crowd things are not targets); the authors' instance mapper
+# drops instances that end up empty in the crop (the authors' dataset mappers), as
+# RemoveSegmentsOutsideCrop does. Evaluation: COCO mask AP (mmdet's CocoMetric) plus Acc^th /
+# Prec^th / confusion against the panoptic GT (CocoInstancePixelMetric, docs/metrics.md). The COCO
+# instance GT is written once by
 #   python tools/dataset_converters/panoptic_to_instances.py \
 #       data/mapillary_vistas/validation/panoptic/panoptic_2018.json \
 #       --out data/mapillary_vistas/validation/instances_2018.json

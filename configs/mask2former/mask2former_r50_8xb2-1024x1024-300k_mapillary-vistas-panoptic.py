@@ -1,8 +1,8 @@
-# Mask2Former R-50, crop-training baseline on Mapillary Vistas v1.2 panoptic: the authors'
-# released Vistas `maskformer2_R50_bs16_300k` (spec §4.7) with their GT-outside-crop fix (paper
-# §5.2, spec §5). Paper Table 2 "M2F": PQ 41.5, PQ^th 33.3, Acc^th 71.7, Prec^th 78.8.
-# 16 crops of 1024x1024 per iteration = 8 GPUs x 2 (paper: 8 A100); 300k iterations, AdamW 1e-4,
-# poly schedule, AMP (model base). `bash tools/dist_train.sh CONFIG 8`.
+# Mask2Former R-50, crop-training baseline on Mapillary Vistas v1.2 panoptic: the authors' released
+# Vistas `maskformer2_R50_bs16_300k` (DdeGeus/Mask2Former-IBS) with their GT-outside-crop fix (paper
+# §5.2, the authors' dataset mappers). Paper Table 2 "M2F": PQ 41.5, PQ^th 33.3, Acc^th 71.7,
+# Prec^th 78.8. 16 crops of 1024x1024 per iteration = 8 GPUs x 2 (paper: 8 A100); 300k iterations,
+# AdamW 1e-4, poly schedule, AMP (model base). `bash tools/dist_train.sh CONFIG 8`.
 _base_ = [
     '../_base_/datasets/mapillary_vistas_panoptic.py',
     '../_base_/models/mask2former_r50_panoptic.py', 'mmdet::_base_/default_runtime.py'

@@ -2,7 +2,7 @@
 # row 3 "IBS, random sampling", here for Cityscapes): the crop baseline's data, and every crop's
 # thing kernels are also multiplied with the encoded features of a uniformly random other crop
 # of its GPU batch (the authors' code with NEW_SAMPLING off), pushed to zero by a focal loss.
-# Weight SEGMENT x IBS_WEIGHT = 4 x 1 (spec ibs_reference.md §3).
+# Weight SEGMENT x IBS_WEIGHT = 4 x 1 (DdeGeus/PanopticFCN-IBS IBS configs).
 _base_ = './panoptic-fcn_r50_4xb8-512x1024-65k_cityscapes-panoptic.py'
 
 model = dict(

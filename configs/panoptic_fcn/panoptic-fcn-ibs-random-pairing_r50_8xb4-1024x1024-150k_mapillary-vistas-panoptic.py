@@ -1,6 +1,6 @@
 # Panoptic FCN R-50 + Intra-Batch Supervision with random pairing on Mapillary Vistas: paper
 # Table 3 row 3 ("IBS, random sampling": PQ 35.9, PQ^th 32.9, Acc^th 76.3, Prec^th 82.5; no
-# released config, spec ibs_reference.md §7.9): the crop baseline's data, and every crop's thing
+# released config): the crop baseline's data, and every crop's thing
 # kernels also meet the encoded features of a uniformly random other crop of its GPU batch.
 # Weight SEGMENT x IBS_WEIGHT = 3 x 5.
 _base_ = './panoptic-fcn_r50_8xb4-1024x1024-150k_mapillary-vistas-panoptic.py'

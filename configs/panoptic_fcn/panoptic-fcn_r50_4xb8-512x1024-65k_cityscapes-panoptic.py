@@ -1,12 +1,13 @@
 # Panoptic FCN R-50, crop-training baseline on Cityscapes panoptic: the authors' released
-# `PanopticFCN-R50-cityscapes` (spec `panoptic_fcn_reference.md` §5). Paper Table 1/2 "crops":
+# `PanopticFCN-R50-cityscapes` (DdeGeus/PanopticFCN-IBS `configs/`). Paper Table 1/2 "crops":
 # PQ 59.5, PQ^th 52.2, Acc^th 81.3, Prec^th 86.8.
 # 32 crops of 512x1024 per iteration = 4 GPUs x 8 (paper: 4 A100); 65k iterations; SGD 0.02,
 # linear warm-up 1000 it (factor 0.001) and poly 0.9 both from step 0, value clipping 5.0.
 # `bash tools/dist_train.sh CONFIG 4`.
 # Data: random resize 0.5-2.0 of 1024x2048 (= the official short side 512..2048), random crop,
 # flip (dataset base). Deviation: the official crop is centred on a random thing instance
-# (RandomCropWithInstance, spec §4.5); this uses mmdet's uniform RandomCrop.
+# (RandomCropWithInstance, `data/cityscapes/augmentations.py`); this uses mmdet's uniform
+# RandomCrop.
 _base_ = [
     '../_base_/datasets/cityscapes_panoptic.py', '../_base_/models/panoptic_fcn_r50_fpn.py',
     'mmdet::_base_/default_runtime.py'

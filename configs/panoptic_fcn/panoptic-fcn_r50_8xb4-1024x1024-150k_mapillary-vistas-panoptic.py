@@ -1,13 +1,13 @@
 # Panoptic FCN R-50, crop-training baseline on Mapillary Vistas v1.2 panoptic: the authors'
-# released `PanopticFCN-R50-mapillaryvistas` (spec `panoptic_fcn_reference.md` §5). Paper
+# released `PanopticFCN-R50-mapillaryvistas` (DdeGeus/PanopticFCN-IBS `configs/`). Paper
 # Table 1/2/3 "crops": PQ 35.5, PQ^th 31.8, Acc^th 74.7, Prec^th 77.9.
 # 32 crops of 1024x1024 per iteration = 8 GPUs x 4 (paper: 8 A100); 150k iterations; SGD 0.02,
-# linear warm-up 2000 it and poly 0.9 from step 0, value clipping 5.0.
-# Vistas values (spec §5): 37 things + 28 stuff, stuff branch "with thing" (channel 0 = all
-# things, 29 channels), K = 3, SEGMENT 3, largest instance scale (512, 4096); test: thing
-# threshold 0.2, similarity 0.95. Data (dataset base): shortest side 1024..2048 step 128,
-# longest <= 4096, random 1024x1024 crop, flip; test with the long side at 2048.
-# Deviation: the official crop is centred on a random thing instance; this uses RandomCrop.
+# linear warm-up 2000 it and poly 0.9 from step 0, value clipping 5.0. Vistas values (their Vistas
+# config): 37 things + 28 stuff, stuff branch "with thing" (channel 0 = all things, 29 channels), K
+# = 3, SEGMENT 3, largest instance scale (512, 4096); test: thing threshold 0.2, similarity 0.95.
+# Data (dataset base): shortest side 1024..2048 step 128, longest <= 4096, random 1024x1024 crop,
+# flip; test with the long side at 2048. Deviation: the official crop is centred on a random thing
+# instance; this uses RandomCrop.
 _base_ = [
     '../_base_/datasets/mapillary_vistas_panoptic.py', '../_base_/models/panoptic_fcn_r50_fpn.py',
     'mmdet::_base_/default_runtime.py'

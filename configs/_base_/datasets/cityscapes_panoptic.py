@@ -7,10 +7,10 @@
 #   data/cityscapes/gtFine/cityscapes_panoptic_{train,val}/*_gtFine_panoptic.png
 #
 # Standard crop training as the paper describes it (§5.2): random resize by a factor 0.5-2.0 of
-# the 1024x2048 image, random 512x1024 crop, horizontal flip. `class_paired_train_pipeline` is
-# the class-paired crop sampling of §4.2 with the authors' Cityscapes limits (spec §4.4).
-# Model configs add their own bits (batch padding, colour augmentation, the Mask2Former
-# GT-outside-crop filter) by redefining the pipelines.
+# the 1024x2048 image, random 512x1024 crop, horizontal flip. `class_paired_train_pipeline` is the
+# class-paired crop sampling of §4.2 with the authors' Cityscapes limits (NEW_SAMPLING_SCALE_* of
+# their configs). Model configs add their own bits (batch padding, colour augmentation, the
+# Mask2Former GT-outside-crop filter) by redefining the pipelines.
 #
 # This file defines `custom_imports` (the dataset and transforms are mmibs components): a model
 # base inherited next to it must not define it too (mmengine forbids duplicate keys among bases).
@@ -20,7 +20,8 @@ dataset_type = 'CityscapesPanopticDataset'
 data_root = 'data/cityscapes/'
 backend_args = None
 
-crop_size = (512, 1024)  # (h, w) of the training crops (spec §4.7); RandomCrop takes (w, h)
+# (h, w) of the training crops (their released configs); RandomCrop takes (w, h)
+crop_size = (512, 1024)
 image_scale = (2048, 1024)  # (w, h): Cityscapes images; test images are not resized
 
 train_pipeline = [
@@ -34,8 +35,9 @@ train_pipeline = [
     dict(type='PackDetInputs'),
 ]
 # Class-paired crops (paper §4.2, docs/crop_sampling.md): use with
-# `train_dataloader.batch_sampler=dict(type='ClassPairedBatchSampler')`. Authors' Cityscapes
-# limits S_min 512, S_max 3096, L_max 6192 (spec §4.4); stuff classes get the random resize above.
+# `train_dataloader.batch_sampler=dict(type='ClassPairedBatchSampler')`. Authors' Cityscapes limits
+# S_min 512, S_max 3096, L_max 6192 (NEW_SAMPLING_SCALE_* of their configs); stuff classes get the
+# random resize above.
 class_paired_train_pipeline = [
     dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
     dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True, with_seg=True,
@@ -48,7 +50,7 @@ class_paired_train_pipeline = [
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
                     'flip_direction', 'ibs_partner', 'ibs_sample')),
 ]
-# Full 1024x2048 images (short side 1024, long side 2048: spec §4.7 test size).
+# Full 1024x2048 images (short side 1024, long side 2048: the authors' test size).
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='Resize', scale=image_scale, keep_ratio=True),

@@ -7,10 +7,10 @@
 #
 # Standard crop training as the paper describes it (§5.2): shortest side resized to a random
 # value in 1024..2048 (Panoptic FCN's choices, step 128, longest side <= 4096), random 1024x1024
-# crop, horizontal flip. `class_paired_train_pipeline` is the class-paired crop sampling of
-# §4.2 with the authors' Vistas limits (spec §4.4). Model configs add their own bits (batch
-# padding, colour augmentation, Mask2Former's resize range and GT-outside-crop filter) by
-# redefining the pipelines.
+# crop, horizontal flip. `class_paired_train_pipeline` is the class-paired crop sampling of §4.2
+# with the authors' Vistas limits (NEW_SAMPLING_SCALE_* of their configs). Model configs add their
+# own bits (batch padding, colour augmentation, Mask2Former's resize range and GT-outside-crop
+# filter) by redefining the pipelines.
 #
 # This file defines `custom_imports` (the dataset and transforms are mmibs components): a model
 # base inherited next to it must not define it too (mmengine forbids duplicate keys among bases).
@@ -20,12 +20,14 @@ dataset_type = 'MapillaryVistasPanopticDataset'
 data_root = 'data/mapillary_vistas/'
 backend_args = None
 
-crop_size = (1024, 1024)  # (h, w) of the training crops (spec §4.7); RandomCrop takes (w, h)
-# Shortest side 1024, 1152, ..., 2048, longest side <= 4096 (paper §5.2; PFCN, spec §4.4).
-# mmcv's keep-ratio scale (long, short) = (4096, s) resizes the short side to s unless the long
-# side would exceed 4096.
+# (h, w) of the training crops (their released configs); RandomCrop takes (w, h)
+crop_size = (1024, 1024)
+# Shortest side 1024, 1152, ..., 2048, longest side <= 4096 (paper §5.2; Panoptic FCN's Vistas
+# config). mmcv's keep-ratio scale (long, short) = (4096, s) resizes the short side to s unless
+# the long side would exceed 4096.
 train_scales = [(4096, short) for short in range(1024, 2049, 128)]
-# Test: shortest side 2048, longest side <= 2048 (spec §4.7), i.e. the long side becomes 2048.
+# Test: shortest side 2048, longest side <= 2048 (their released configs), i.e. the long side
+# becomes 2048.
 test_scale = (2048, 2048)
 
 train_pipeline = [
@@ -40,7 +42,8 @@ train_pipeline = [
 ]
 # Class-paired crops (paper §4.2, docs/crop_sampling.md): use with
 # `train_dataloader.batch_sampler=dict(type='ClassPairedBatchSampler')`. Authors' Vistas limits
-# S_min 1024, S_max 6192, L_max 9288 (spec §4.4); stuff classes get the random resize above.
+# S_min 1024, S_max 6192, L_max 9288 (NEW_SAMPLING_SCALE_* of their configs); stuff classes get the
+# random resize above.
 class_paired_train_pipeline = [
     dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
     dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True, with_seg=True,

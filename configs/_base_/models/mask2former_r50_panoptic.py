@@ -1,5 +1,6 @@
-# Mask2Former R-50 for panoptic segmentation, the authors' training recipe (spec §4.7), model
-# independent of the dataset but for the class counts (Cityscapes here; dataset configs set them).
+# Mask2Former R-50 for panoptic segmentation, the authors' training recipe (their released configs),
+# model independent of the dataset but for the class counts (Cityscapes here; dataset configs set
+# them).
 #
 # The model dict is mmdet's `mask2former/mask2former_r50_8xb2-lsj-50e_coco-panoptic.py` (a test,
 # tests/test_configs.py, checks it stays equal) except for:
@@ -105,9 +106,9 @@ model = dict(
         filter_low_score=True),
     init_cfg=None)
 
-# Authors' optimiser (spec §4.7): AdamW, lr 1e-4, weight decay 0.05, backbone lr x0.1, no weight
-# decay on norms and query/level embeddings, gradient clipping of the full model at norm 0.01,
-# mixed precision (SOLVER.AMP.ENABLED). AMP needs a GPU: on CPU set
+# Authors' optimiser (their released configs): AdamW, lr 1e-4, weight decay 0.05, backbone lr x0.1,
+# no weight decay on norms and query/level embeddings, gradient clipping of the full model at norm
+# 0.01, mixed precision (SOLVER.AMP.ENABLED). AMP needs a GPU: on CPU set
 # `optim_wrapper.type='OptimWrapper'`.
 embed_multi = dict(lr_mult=1.0, decay_mult=0.0)
 optim_wrapper = dict(

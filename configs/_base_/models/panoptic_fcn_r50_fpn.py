@@ -1,5 +1,5 @@
 # Panoptic FCN R-50 (Li et al., CVPR 2021), the official model and solver as released by the IBS
-# authors (PanopticFCN-IBS = official Panoptic FCN + IBS; spec `panoptic_fcn_reference.md` §1-§5).
+# authors (PanopticFCN-IBS = official Panoptic FCN + IBS; DdeGeus/PanopticFCN-IBS `panopticfcn/`).
 # Cityscapes values by default (8 things + 11 stuff, stuff branch over all 19 classes, K = 7,
 # SEGMENT 4); the Vistas configs override the classes, K, SEGMENT and test thresholds.
 # This file has no `custom_imports` (the dataset bases define it).

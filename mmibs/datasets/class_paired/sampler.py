@@ -100,7 +100,7 @@ class ClassPairedBatchSampler(Sampler):
         scale_options (Sequence[float]): Target ``sqrt(bbox area)`` in pixels, one drawn
             uniformly per pair. Defaults to (32, 64, 128, 256, 512).
         avoid_same_image (bool): Draw the two crops of a pair from different images. Defaults
-            to False (authors; the paper's IBS assumption can then be violated, ref. §7.6).
+            to False (authors; the paper's IBS assumption, §4.1, can then be violated).
         segment_sampling (str): ``'image'`` (default, authors: image uniform among the images of
             the class, then segment uniform within it) or ``'segment'`` (uniform over segments).
         include_crowd (bool): Whether crowd segments can be sampled. Defaults to True (authors).

@@ -3,8 +3,8 @@
 Pure functions (no parameters, no batch dimension) that turn the head outputs of one image into
 fused thing and stuff masks at stride 4; :class:`~mmibs.models.panoptic_fcn.PanopticFCNFusionHead`
 then upsamples and combines them into a panoptic map. Maths of the official code
-(``PanopticFCN.inference_single_level`` / ``inference`` / ``process_inst`` and the generators'
-``kernel_fusion``), see ``shared/spec/panoptic_fcn_reference.md`` §4:
+(``DdeGeus/PanopticFCN-IBS`` ``panopticfcn/panoptic_seg.py``: ``PanopticFCN.inference_single_level``
+/ ``inference`` / ``process_inst``; ``panopticfcn/head.py``: the generators' ``kernel_fusion``):
 
 1. per level, things: ``p = sigmoid(centre)``, ``p = (p + avgpool_k(p)) / 2`` (zero padding
    counted), 3x3 max-pool NMS, top ``min(H_l*W_l, top_num // 2)`` over classes x positions,

@@ -1,6 +1,8 @@
 """Sub-modules of Panoptic FCN: position head, kernel head and feature encoder.
 
-Official architecture: ``shared/spec/panoptic_fcn_reference.md`` §1.2-1.4, §7.3.
+Official architecture: ``DdeGeus/PanopticFCN-IBS`` ``panopticfcn/head.py`` (``PositionHead``,
+``KernelHead``, ``SingleHead``, ``FeatureEncoder``) and ``panopticfcn/backbone_utils.py`` (the
+semantic FPN); the deformable convolutions are mmcv's ``ModulatedDeformConv2dPack``.
 """
 import math
 from typing import List, Sequence, Tuple

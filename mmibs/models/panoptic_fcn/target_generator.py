@@ -1,6 +1,8 @@
 """Training targets of Panoptic FCN: thing centre heatmaps, stride-4 masks, stuff maps per level.
 
-Official behaviour (``shared/spec/panoptic_fcn_reference.md`` §2), batched and padded
+Official behaviour (``DdeGeus/PanopticFCN-IBS`` ``panopticfcn/gt_generate.py``, ``GenerateGT``:
+``assign_multi_scale``, ``_label_assignment``, ``_sem_assign``, ``generate_score_map``), batched
+and padded
 dynamically: targets are rows of (instance, level) or (image, level, class) pairs instead of
 slots of a fixed ``TENSOR_DIM``, so any number of instances works.
 """
@@ -15,7 +17,8 @@ from torch import Tensor
 
 from .utils import draw_gaussian, pfcn_gaussian_radius
 
-#: Modes of the stuff branch (spec §2.1, §7.1): which classes its S channels hold.
+#: Modes of the stuff branch (the official ``STUFF.ALL_CLASSES`` / ``STUFF.WITH_THING`` config
+#: options): which classes its S channels hold.
 STUFF_BRANCHES = ('all_classes', 'with_thing', 'stuff_only')
 
 

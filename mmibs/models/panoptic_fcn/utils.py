@@ -1,6 +1,8 @@
 """Pure functions of Panoptic FCN (Li et al., CVPR 2021) with the official code's conventions.
 
-Reference: ``shared/spec/panoptic_fcn_reference.md`` §1.2, §2.4, §2.6. Two mmdet look-alikes
+Reference (``DdeGeus/PanopticFCN-IBS``): ``panopticfcn/head.py`` (the coordinate channels),
+``panopticfcn/gt_generate.py`` (``gaussian_radius``, ``draw_gaussian``),
+``panopticfcn/panoptic_seg.py`` (``loss_single_level``: the guided top-K). Two mmdet look-alikes
 differ from the official code and are deliberately not used: mmdet's ``gaussian_radius`` is the
 corrected CornerNet formula (Panoptic FCN uses the un-normalised roots, ~2.8x larger) and
 ``gen_gaussian_target`` hard-codes sigma = d / 6 (Panoptic FCN: d / 3); mmdet's

@@ -1,4 +1,4 @@
-"""PanopticFCNFusionHead (spec §8 item 15): hand-built masks give the exact id map; stuff-branch
+"""PanopticFCNFusionHead: hand-built masks give the exact id map; stuff-branch
 modes; no stuff / nothing surviving; batch of images with their own shapes; the output feeds
 PanopticPixelMetric and mmdet's DetLocalVisualizer."""
 import copy

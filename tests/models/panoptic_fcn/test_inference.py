@@ -1,4 +1,4 @@
-"""Panoptic FCN inference of one image (spec §8 items 12-14): peaks, stuff candidates, kernel
+"""Panoptic FCN inference of one image: peaks, stuff candidates, kernel
 fusion, maskness rescoring, and the empty cases the official code crashes on."""
 import math
 

@@ -1,4 +1,4 @@
-"""Panoptic FCN losses on hand-built examples (spec §3, §8 tests 9, 10) and the weighted IBS
+"""Panoptic FCN losses on hand-built examples (the official formulas) and the weighted IBS
 loss."""
 import math
 

@@ -1,4 +1,4 @@
-"""Panoptic FCN model: shapes, DCN on CPU, end to end, IBS (spec §8 tests 1, 16, 17; §6)."""
+"""Panoptic FCN model: shapes, DCN on CPU, end to end, IBS."""
 import copy
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Panoptic FCN target generation (spec §2, §8 tests 5, 6, 7 and the TENSOR_DIM failure case)."""
+"""Panoptic FCN target generation (the official GenerateGT, and the TENSOR_DIM failure case)."""
 import numpy as np
 import pytest
 import torch

@@ -1,4 +1,5 @@
-"""Panoptic FCN training: solver (spec §8 test 18), tools on the synthetic config, Cityscapes run.
+"""Panoptic FCN training: solver (detectron2's WarmupPolyLR), tools on the synthetic config,
+Cityscapes run.
 
 The tool runs use the tiny synthetic tree (128x256 images, 64x128 crops) and the fake
 Cityscapes tree (32x64 images) of tests/conftest.py; each takes seconds on a CPU.

@@ -1,4 +1,4 @@
-"""Panoptic FCN pure functions against the official values (spec §8 tests 2, 3, 4, 8, 11)."""
+"""Panoptic FCN pure functions against the official values."""
 import math
 
 import pytest
