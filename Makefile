@@ -6,7 +6,7 @@ STAMP := $(VENV)/.mmibs-env-ready
 ENV_INPUTS := tools/setup_env.sh setup.py pyproject.toml mmibs/evaluation/csrc/png_runs.c \
 	$(addprefix requirements/,build.txt torch.txt mmcv.txt runtime.txt tests.txt)
 
-DEMO_CONFIG ?= configs/ibs/mask2former-ibs-class-paired_r18-w32_1xb4-256x512-300it_synthetic-streets.py
+DEMO_CONFIG ?= configs/mask2former/mask2former-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-300it_synthetic-streets.py
 DEMO_WORK_DIR ?= work_dirs/demo
 SYNTHETIC_ROOT ?= data/synthetic
 

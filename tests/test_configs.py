@@ -6,8 +6,8 @@ downloaded), the train / val / test dataloaders with their datasets, samplers an
 moved to the session's fake tree of the config's dataset type (synthetic streets, Cityscapes,
 Mapillary Vistas). The model's class counts must match the dataset's metainfo.
 """
+import ast
 import copy
-import re
 from pathlib import Path
 
 import mmdet
@@ -16,6 +16,8 @@ from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.evaluator import Evaluator
 from mmengine.runner import Runner
+
+from mmibs.datasets.class_paired import CLASS_PAIRED_META_KEYS
 
 CONFIG_ROOT = Path(__file__).resolve().parents[1] / 'configs'
 CONFIGS = sorted(p for p in CONFIG_ROOT.rglob('*.py') if '_base_' not in p.parts)
@@ -45,13 +47,19 @@ def reroot(obj, old: str, new: str):
     return obj
 
 
+def base_files(path: Path) -> list:
+    """The ``_base_`` entries of a config file (a string or a list of strings)."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == '_base_' for t in node.targets):
+            bases = ast.literal_eval(node.value)
+            return [bases] if isinstance(bases, str) else list(bases)
+    return []
+
+
 def inheritance_depth(path: Path) -> int:
     """Longest chain of ``_base_`` files of this repository above ``path`` (mmdet's excluded)."""
-    text = path.read_text()
-    match = re.search(r'^_base_\s*=\s*(\[.*?\]|\'[^\']*\'|"[^"]*")', text, re.S | re.M)
-    if not match:
-        return 0
-    bases = re.findall(r'[\'"]([^\'"]+)[\'"]', match.group(1))
+    bases = base_files(path)
     local = [(path.parent / b).resolve() for b in bases if '::' not in b]
     return max((1 + inheritance_depth(b) for b in local), default=1 if bases else 0)
 
@@ -177,3 +185,37 @@ def test_training_sets_keep_every_image(config):
     """The authors train on (and the class-paired index covers) every image of the JSON."""
     dataset = Config.fromfile(str(config)).train_dataloader.dataset
     assert dataset.get('filter_cfg') is None, dataset.get('filter_cfg')
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=config_id)
+def test_class_paired_configs_are_complete(config):
+    """A config with the class-paired batch sampler also has its crop, the metainfo keys the
+    heads read (mmibs.datasets.class_paired.CLASS_PAIRED_META_KEYS) and the resume hook; a
+    config without it has none of them."""
+    cfg = Config.fromfile(str(config))
+    batch_sampler = cfg.train_dataloader.get('batch_sampler') or {}
+    steps = {t['type']: t for t in cfg.train_dataloader.dataset.pipeline}
+    hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
+    if batch_sampler.get('type') == 'ClassPairedBatchSampler':
+        assert 'ClassPairedCrop' in steps and 'RandomCrop' not in steps, list(steps)
+        assert tuple(steps['PackDetInputs']['meta_keys']) == CLASS_PAIRED_META_KEYS
+        assert hooks.count('ClassPairedSamplerHook') == 1, hooks
+        assert cfg.train_dataloader.batch_size % 2 == 0
+    else:
+        assert 'ClassPairedCrop' not in steps, list(steps)
+        assert 'ClassPairedSamplerHook' not in hooks, hooks
+
+
+ALIASES = sorted((CONFIG_ROOT / 'ibs').glob('*.py')) + sorted(CONFIG_ROOT.glob('*/m2f_*.py'))
+
+
+@pytest.mark.parametrize('alias', ALIASES, ids=config_id)
+def test_short_aliases_are_thin(alias):
+    """A short alias (``configs/ibs/m2f_r50_cityscapes_ibs.py`` etc.) is one ``_base_`` line and
+    nothing else, and names a full config of the same folder layout."""
+    body = ast.parse(alias.read_text()).body
+    assert len(body) == 1 and base_files(alias), f'{alias}: more than `_base_ = ...`'
+    (base,) = base_files(alias)
+    target = (alias.parent / base).resolve()
+    assert target.is_file() and target.parent.parent == CONFIG_ROOT
+    assert Config.fromfile(str(alias)).to_dict() == Config.fromfile(str(target)).to_dict()

@@ -9,8 +9,8 @@
 # and seeds, and evaluates each at the end of training (PanopticPixelMetric on the val split):
 #   full-image             configs/mask2former/mask2former_r18-w32_1xb4-512x1024-300it_synthetic-streets-full-image.py
 #   crop                   configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py
-#   crop-ibs-random        configs/ibs/mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-300it_synthetic-streets.py
-#   crop-ibs-class-paired  configs/ibs/mask2former-ibs-class-paired_r18-w32_1xb4-256x512-300it_synthetic-streets.py
+#   crop-ibs-random        configs/mask2former/mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-300it_synthetic-streets.py
+#   crop-ibs-class-paired  configs/mask2former/mask2former-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-300it_synthetic-streets.py
 # Every pixel size of the configs is multiplied by --scale (tools/experiment_config.py) and
 # the data are generated at that size. Output (--out, default work_dirs/reproduce_synthetic):
 #   runs/<setting>_seed<s>/     config.py, the work dir, wall_s (training + validation time)
@@ -60,8 +60,8 @@ SETTINGS=(full-image crop crop-ibs-random crop-ibs-class-paired)
 declare -A CONFIG=(
   [full-image]=configs/mask2former/mask2former_r18-w32_1xb4-512x1024-300it_synthetic-streets-full-image.py
   [crop]=configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py
-  [crop-ibs-random]=configs/ibs/mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-300it_synthetic-streets.py
-  [crop-ibs-class-paired]=configs/ibs/mask2former-ibs-class-paired_r18-w32_1xb4-256x512-300it_synthetic-streets.py
+  [crop-ibs-random]=configs/mask2former/mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-300it_synthetic-streets.py
+  [crop-ibs-class-paired]=configs/mask2former/mask2former-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-300it_synthetic-streets.py
 )
 declare -A LABEL=(
   [full-image]='full image'

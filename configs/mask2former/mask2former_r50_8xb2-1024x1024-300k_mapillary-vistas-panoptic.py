@@ -49,6 +49,22 @@ train_pipeline = [
     dict(type='PackDetInputs'),
 ]
 train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))
+# The same steps with class-paired crops (the authors' cropsampling mapper): the dataset base's
+# ClassPairedCrop limits, the resize above for stuff classes. Used by the class-paired IBS config
+# (`dataset=dict(pipeline=_base_.class_paired_train_pipeline)`).
+class_paired_train_pipeline = [
+    dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
+    dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True, with_seg=True,
+         backend_args=backend_args),
+    dict(type='ClassPairedCrop', crop_size=crop_size[::-1], min_short_side=1024,
+         max_short_side=6192, max_long_side=9288,
+         stuff_resize=dict(short_side=m2f_short_sides, sample_style='choice',
+                           max_long_side=8192)),
+    dict(type='ColorAugSSD'),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RemoveSegmentsOutsideCrop', min_area=1),
+    dict(type='PackDetInputs', meta_keys=_base_.class_paired_meta_keys),
+]
 
 max_iters = 300000
 interval = 10000

@@ -7,17 +7,14 @@
 # recipe (model base): stuff branch over all classes, K = 7, focal/dice losses with SEGMENT 4,
 # SGD 0.02 with value clipping 5.0, linear warm-up and poly from step 0. Pixel sizes are halved
 # with the images: instance scales /2, stuff area limit 2048 / 4 = 512 px.
-_base_ = ['../_base_/models/panoptic_fcn_r50_fpn.py', 'mmdet::_base_/default_runtime.py']
+_base_ = [
+    '../_base_/datasets/synthetic_streets_panoptic.py', '../_base_/models/panoptic_fcn_r50_fpn.py',
+    'mmdet::_base_/default_runtime.py'
+]
 
-custom_imports = dict(imports=['mmibs'], allow_failed_imports=False)
-
-data_root = 'data/synthetic/'
-dataset_type = 'SyntheticStreetsPanopticDataset'
-crop_size = (256, 512)  # (h, w); RandomCrop takes (w, h)
-full_size = (1024, 512)  # (w, h) of the full images, as mmcv scales are given
 num_things_classes = 3
 num_stuff_classes = 5
-channels = 32
+channels = 32  # FPN / head / kernel / encoder width (R-50 model: 256)
 
 model = dict(
     backbone=dict(
@@ -41,61 +38,6 @@ model = dict(
         target_generator=dict(
             instance_scales=((1, 64), (32, 128), (64, 256), (128, 512), (256, 1024)))),
     test_cfg=dict(stuff_area_limit=512))
-
-backend_args = None
-train_pipeline = [
-    dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
-    dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True, with_seg=True,
-         backend_args=backend_args),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='RandomResize', scale=full_size, ratio_range=(0.5, 2.0), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size[::-1], crop_type='absolute', recompute_bbox=True,
-         allow_negative_crop=True),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale=full_size, keep_ratio=True),
-    dict(type='LoadPanopticAnnotationsChecked', backend_args=backend_args),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'seg_map_path', 'ori_shape', 'img_shape',
-                    'scale_factor', 'segments_info')),
-]
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/panoptic_train.json',
-        data_prefix=dict(img='images/train/', seg='annotations/panoptic_train/'),
-        filter_cfg=None,  # every image, as the Cityscapes / Vistas dataset bases
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/panoptic_val.json',
-        data_prefix=dict(img='images/val/', seg='annotations/panoptic_val/'),
-        test_mode=True,
-        pipeline=test_pipeline))
-test_dataloader = val_dataloader
-
-# PQ, Acc^th, Prec^th, confusion ratio and mIoU (docs/metrics.md), logged as coco_panoptic/PQ
-# etc. (mmdet's keys)
-val_evaluator = dict(
-    type='PanopticPixelMetric',
-    seg_prefix=data_root + 'annotations/panoptic_val/',
-    metric=('PQ', 'pixel', 'confusion', 'mIoU'),  # all groups: the paper's metrics too
-    backend_args=backend_args)
-test_evaluator = val_evaluator
 
 max_iters = 300
 warmup_iters = 50  # official 1000 of 65k; shortened for the 300-iteration budget

@@ -13,8 +13,8 @@ from mmengine.config import Config
 from mmengine.evaluator import Evaluator
 from mmengine.runner import Runner
 
-CONFIG = ('configs/ibs/'
-          'mask2former-ibs-class-paired_r50_8xb2-1024x1024-300k_mapillary-vistas-instance.py')
+CONFIG = ('configs/mask2former/mask2former-ibs-random-pairing-class-paired_'
+          'r50_8xb2-1024x1024-300k_mapillary-vistas-instance.py')
 
 
 def test_instance_ibs_config_trains_and_evaluates(repo_root, fake_vistas_root):

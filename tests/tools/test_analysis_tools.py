@@ -19,8 +19,8 @@ from mmengine.runner import Runner
 from mmibs.evaluation.panoptic_png import read_panoptic_png
 
 TINY_H, TINY_W = 128, 256  # conftest's tiny images
-CLASS_PAIRED = ('configs/ibs/'
-                'mask2former-ibs-class-paired_r18-w32_1xb4-256x512-300it_synthetic-streets.py')
+CLASS_PAIRED = ('configs/mask2former/mask2former-ibs-partner-pairing-class-paired_'
+                'r18-w32_1xb4-256x512-300it_synthetic-streets.py')
 
 
 def quiet(func, *args):

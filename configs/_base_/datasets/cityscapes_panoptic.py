@@ -34,10 +34,18 @@ train_pipeline = [
          allow_negative_crop=True),
     dict(type='PackDetInputs'),
 ]
-# Class-paired crops (paper §4.2, docs/crop_sampling.md): use with
-# `train_dataloader.batch_sampler=dict(type='ClassPairedBatchSampler')`. Authors' Cityscapes limits
-# S_min 512, S_max 3096, L_max 6192 (NEW_SAMPLING_SCALE_* of their configs); stuff classes get the
-# random resize above.
+# Class-paired crop sampling (paper §4.2, docs/crop_sampling.md), written once for every model;
+# an IBS config uses it as
+#   train_dataloader = dict(batch_sampler={{_base_.class_paired_batch_sampler}},
+#                           dataset=dict(pipeline={{_base_.class_paired_train_pipeline}}))
+#   custom_hooks = {{_base_.class_paired_hooks}}
+# (a model whose pipeline has more steps redefines class_paired_train_pipeline in its crop
+# baseline, as the Mask2Former configs do). The metainfo keys of a class-paired crop
+# (mmibs.datasets.class_paired.CLASS_PAIRED_META_KEYS):
+class_paired_meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
+                          'flip_direction', 'ibs_partner', 'ibs_sample')
+# Authors' Cityscapes limits S_min 512, S_max 3096, L_max 6192 (NEW_SAMPLING_SCALE_* of their
+# configs); stuff classes get the random resize above.
 class_paired_train_pipeline = [
     dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
     dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True, with_seg=True,
@@ -46,10 +54,22 @@ class_paired_train_pipeline = [
          max_short_side=3096, max_long_side=6192,
          stuff_resize=dict(scale=image_scale, ratio_range=(0.5, 2.0))),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
-                    'flip_direction', 'ibs_partner', 'ibs_sample')),
+    dict(type='PackDetInputs', meta_keys=class_paired_meta_keys),
 ]
+# mmengine still builds `train_dataloader.sampler` (InfiniteSampler); the batch sampler takes its
+# dataset and seed and ignores its order. batch_size = crops per GPU (even: whole pairs).
+class_paired_batch_sampler = dict(
+    type='ClassPairedBatchSampler',
+    class_sampling='uniform',  # authors: uniform over all classes, stuff included
+    class_order='permutation',  # authors: one stream of class permutations, all ranks
+    scale_options=(32, 64, 128, 256, 512),  # authors: NEW_SAMPLING scale options
+    avoid_same_image=False,  # authors; True keeps the IBS assumption strictly
+    segment_sampling='image',  # authors: an image of the class, then a segment in it
+    include_crowd=True,  # authors: crowd segments can be drawn
+    skip_empty_classes=True)  # authors: the class list is the classes found in the annotations
+# Restores the sampler's seed on resume and makes mmengine's dataloader fast-forward free.
+class_paired_hooks = [dict(type='ClassPairedSamplerHook')]
+
 # Full 1024x2048 images (short side 1024, long side 2048: the authors' test size).
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),

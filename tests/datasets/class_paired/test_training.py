@@ -22,8 +22,8 @@ from mmibs.datasets import CocoFormatPanopticDataset, PairedSample
 from mmibs.engine import install_checkpoint_loaders
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-CONFIG = REPO_ROOT / ('configs/ibs/mask2former-ibs-class-paired_r18-w32_1xb4-256x512-300it_'
-                      'synthetic-streets.py')
+CONFIG = REPO_ROOT / ('configs/mask2former/mask2former-ibs-partner-pairing-class-paired_'
+                      'r18-w32_1xb4-256x512-300it_synthetic-streets.py')
 TINY_CROP_HW = (64, 128)
 SAMPLE_KEYS = ('index', 'segment_id', 'label', 'scale', 'partner', 'seed', 'batch', 'pair')
 
@@ -59,7 +59,7 @@ def tiny_class_paired_cfg(make_tiny_cfg, data_root, work_dir, max_iters):
     model.data_preprocessor.batch_augments[0].size = TINY_CROP_HW
     model.train_cfg.num_points = 256
     cfg.model = model
-    pipeline = copy.deepcopy(full.train_pipeline)
+    pipeline = copy.deepcopy(full.train_dataloader.dataset.pipeline)
     for step in pipeline:
         if step.type == 'ClassPairedCrop':  # synthetic default / 4, as the tiny images are
             step.update(crop_size=TINY_CROP_HW[::-1], min_short_side=64, max_short_side=387,

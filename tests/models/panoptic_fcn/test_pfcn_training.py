@@ -18,8 +18,8 @@ from mmengine.registry import PARAM_SCHEDULERS
 from mmengine.runner import Runner
 
 SYNTHETIC = 'configs/panoptic_fcn/panoptic-fcn_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
-CITYSCAPES_IBS = ('configs/panoptic_fcn/'
-                  'panoptic-fcn-ibs-class-paired_r50_4xb8-512x1024-65k_cityscapes-panoptic.py')
+CITYSCAPES_IBS = ('configs/panoptic_fcn/panoptic-fcn-ibs-partner-pairing-class-paired_'
+                  'r50_4xb8-512x1024-65k_cityscapes-panoptic.py')
 PQ_PATTERN = re.compile(r'coco_panoptic/PQ: ([0-9.]+)')
 
 

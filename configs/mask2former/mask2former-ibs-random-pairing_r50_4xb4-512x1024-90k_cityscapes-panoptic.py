@@ -4,16 +4,17 @@
 # decoder, criterion and released configs): every crop draws a uniformly random other crop of its
 # GPU batch, anew for each of the 9 supervised predictions (query-only prediction skipped); focal
 # loss (alpha 0.25, gamma 2) on 12544 uncertainty-sampled points of the IBS logits; normalised by
-# the local number of thing-matched queries; weight 50 (IBS_WEIGHT, Cityscapes). See docs/ibs.md.
-_base_ = '../mask2former/mask2former_r50_4xb4-512x1024-90k_cityscapes-panoptic.py'
+# the local number of thing-matched queries. See docs/ibs.md.
+_base_ = './mask2former_r50_4xb4-512x1024-90k_cityscapes-panoptic.py'
+
+ibs_weight = 50.0  # authors: IBS_WEIGHT 50 (Cityscapes)
+ibs_pairing = 'random'  # authors' Mask2Former; 'partner' (crop 2k <-> 2k+1) = the paper's wording
 
 model = dict(
     panoptic_head=dict(
         type='Mask2FormerIBSHead',
         ibs=dict(
             type='IntraBatchSupervision',
-            loss=dict(type='IBSLoss', alpha=0.25, gamma=2.0, normalizer='local',
-                      loss_weight=50.0),
-            pairing='random',
-            point_sampling=True),  # train_cfg.num_points, oversample 3, importance 0.75
-        ibs_predictions=None))  # all but the query-only prediction 0
+            loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
+            pairing=ibs_pairing,
+            point_sampling=True)))  # on train_cfg's points, as the mask loss

@@ -1,0 +1,23 @@
+# Panoptic FCN + Intra-Batch Supervision + class-paired crop sampling on the synthetic streets
+# default: the paper's full method at CPU size. Identical to the synthetic crop baseline except
+# for the IBS loss (partner pairing: the thing kernels of crop 2k meet the encoded features of
+# crop 2k+1 and vice versa) and the training data: ClassPairedBatchSampler puts two crops of one
+# class at positions 2k, 2k+1; ClassPairedCrop resizes each image so the segment's sqrt(bbox
+# area) is the shared scale and crops around its box centre. Pixel values are the authors'
+# Cityscapes values halved (dataset base, docs/crop_sampling.md).
+_base_ = './panoptic-fcn_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
+
+ibs_weight = 4.0 * 1.0  # authors (Cityscapes): SEGMENT 4 x IBS_WEIGHT 1
+ibs_pairing = 'partner'  # authors' Panoptic FCN: crop 2k <-> 2k+1
+
+model = dict(
+    panoptic_head=dict(
+        ibs=dict(
+            _delete_=True,  # the baseline has ibs=None
+            type='IntraBatchSupervision',
+            loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
+            pairing=ibs_pairing)))
+train_dataloader = dict(
+    batch_sampler=_base_.class_paired_batch_sampler,
+    dataset=dict(pipeline=_base_.class_paired_train_pipeline))
+custom_hooks = _base_.class_paired_hooks

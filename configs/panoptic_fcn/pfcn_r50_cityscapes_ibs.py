@@ -1,3 +1,0 @@
-# Short alias: the paper's best Cityscapes Panoptic FCN setting (IBS + class-paired crops),
-#   bash tools/dist_train.sh configs/panoptic_fcn/pfcn_r50_cityscapes_ibs.py 4
-_base_ = './panoptic-fcn-ibs-class-paired_r50_4xb8-512x1024-65k_cityscapes-panoptic.py'
