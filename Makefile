@@ -19,11 +19,13 @@ $(STAMP): $(ENV_INPUTS)
 	bash tools/setup_env.sh $(VENV)
 	touch $@
 
-# The code style (ruff, configured in pyproject.toml), then the test suite.
+# The code style (ruff: pyproject.toml; pycodestyle's continuation lines: setup.cfg), then the
+# test suite.
 LINT_PATHS := mmibs tools tests bench configs setup.py
 
 test: $(STAMP)
 	$(PYTHON) -m ruff check $(LINT_PATHS)
+	$(PYTHON) -m pycodestyle $(LINT_PATHS)
 	$(PYTHON) -m pytest tests
 
 $(SYNTHETIC_ROOT)/annotations/panoptic_val.json: | $(STAMP)

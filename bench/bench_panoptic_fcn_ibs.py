@@ -97,5 +97,6 @@ def main(argv: List[str]) -> None:
         return
     run_variants(__file__, argv, VARIANTS, args)
 
+
 if __name__ == '__main__':
     main(sys.argv[1:])

@@ -2,7 +2,8 @@
 # images, 256x512 crops; dataset base), small enough to train on a 2-core CPU in minutes: the
 # R-50 model base shrunk to a half-width ResNet-18 (32 base channels, trained BN, from scratch),
 # 64-d features, 2 pixel-decoder layers, 3 decoder layers, 30 queries; AdamW 1e-3 without AMP,
-# poly schedule, 300 iterations. About 1.1 s per iteration on 2 CPU cores; PQ ~61 after 300.
+# poly schedule, 300 iterations. About 0.7 s per iteration on 2 CPU cores; PQ ~61 after 300
+# (docs/benchmarks.md).
 #
 # One Mask2Former lineage for every dataset: this repository's model base, which is mmdet's
 # `mask2former/mask2former_r50_8xb2-lsj-50e_coco-panoptic.py` model and optimiser (kept equal by

@@ -156,7 +156,7 @@ class MapillaryVistasPanopticDataset(CocoFormatPanopticDataset):
                     f'{self.ann_file}: duplicated category names {duplicated}')
             meta = metainfo_from_categories(raw['categories'])
             if (meta['thing_classes'], meta['stuff_classes']) != (VISTAS_THING_CLASSES,
-                                                                   VISTAS_STUFF_CLASSES):
+                                                                  VISTAS_STUFF_CLASSES):
                 print_log(
                     f'{self.ann_file}: the JSON categories ({len(meta["thing_classes"])} things, '
                     f'{len(meta["stuff_classes"])} stuff) differ from the built-in Mapillary '

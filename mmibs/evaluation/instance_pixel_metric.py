@@ -128,4 +128,3 @@ class CocoInstancePixelMetric(CocoMetric):
         summary = dict(pixels, **confusion_summary(totals, self.thresholds))
         metrics.update(flat_metrics(summary))
         return metrics
-

@@ -50,4 +50,3 @@ def segment_boxes(ids: np.ndarray, segment_ids: np.ndarray) -> np.ndarray:
         if len(rows):
             boxes[k] = (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
     return boxes
-

@@ -127,7 +127,7 @@ def test_format_only_writes_coco_panoptic_without_gt(scene):
         (2, 3, 4800 - 400 - 400 - 50, 0), (1000, 0, 400, 1), (2000, 0, 400, 1),
         (3001, 2, 50, 1)]
     assert {c['id']: c['name'] for c in written['categories']} == {0: 'person', 2: 'dog',
-                                                                    3: 'wall'}
+                                                                   3: 'wall'}
     ids = read_panoptic_png(str(prefix) + '.panoptic/fake_name1.png')
     np.testing.assert_array_equal(ids, scene['pred'])
 

@@ -121,7 +121,8 @@ def paint_background(street: StreetRenderer) -> None:
             sp.ellipse((cx + ox - r, cr + oy - r, cx + ox + r,
                         cr + oy + r), color)
         paint_vegetation(street, sp, int(x_center - cx),
-                               int(round(base_y - thh)), veg_id)
+                         int(round(base_y - thh)), veg_id)
+
 
 def paint_vegetation(street: StreetRenderer, sprite: Sprite, x0: int, y0: int,
                      seg_id: int) -> None:

@@ -130,7 +130,7 @@ def erode(mask: np.ndarray, iterations: int) -> np.ndarray:
 
 
 def blocky_noise(rng: np.random.Generator, height: int, width: int,
-                  block: int) -> np.ndarray:
+                 block: int) -> np.ndarray:
     """Piecewise-constant N(0, 1) noise with ``block``-sized cells."""
     block = max(1, block)
     small = rng.standard_normal(
@@ -139,18 +139,18 @@ def blocky_noise(rng: np.random.Generator, height: int, width: int,
 
 
 def smooth_noise(rng: np.random.Generator, height: int, width: int,
-                  cell: int) -> np.ndarray:
+                 cell: int) -> np.ndarray:
     """Bilinearly upsampled N(0, 1) noise (a smooth illumination field)."""
     gh = max(2, height // cell + 1)
     gw = max(2, width // cell + 1)
     small = rng.standard_normal((gh, gw)).astype(np.float32)
     field = Image.fromarray(small, mode='F').resize((width, height),
-                                                      Image.BILINEAR)
+                                                    Image.BILINEAR)
     return np.asarray(field, dtype=np.float32)
 
 
 def car_sprite(length: float, height: float, body: Color,
-                window: Color) -> Sprite:
+               window: Color) -> Sprite:
     """Side view of a car facing right: body, cabin, windows, wheels."""
     w, h = max(2, int(round(length))), max(2, int(round(height)))
     s = Sprite(w, h)
@@ -180,8 +180,9 @@ def car_sprite(length: float, height: float, body: Color,
                   HUB, silhouette=False)
     return s
 
+
 def truck_sprite(length: float, height: float, cabin: Color,
-                  cargo: Color) -> Sprite:
+                 cargo: Color) -> Sprite:
     """Side view of a truck facing right: cargo box, cabin, 3 wheels."""
     w, h = max(2, int(round(length))), max(2, int(round(height)))
     s = Sprite(w, h)
@@ -207,8 +208,9 @@ def truck_sprite(length: float, height: float, cabin: Color,
                   HUB, silhouette=False)
     return s
 
+
 def person_sprite(height: float, clothes: Color, pants: Color,
-                   skin: Color, stride: float) -> Sprite:
+                  skin: Color, stride: float) -> Sprite:
     """Front view of a standing person: head, torso, arms, legs."""
     h = max(MIN_SPRITE_PX, int(round(height)))
     w = max(3, int(round(0.36 * height)))

@@ -80,7 +80,7 @@ def add_vehicle_rows(street: StreetRenderer) -> None:
             offset = rng.uniform(W - span, 0)
         for truck, xl, y, vl, vh in specs:
             queue_vehicle(street, truck, offset + xl, y, vl, vh,
-                                facing_left)
+                          facing_left)
 
 
 def lane_marking(street: StreetRenderer, y: float) -> None:
@@ -101,8 +101,8 @@ def lane_marking(street: StreetRenderer, y: float) -> None:
 
 
 def queue_vehicle(street: StreetRenderer, truck: bool, x_left: float, y_bottom: float,
-                   length: float, height: float,
-                   facing_left: bool) -> None:
+                  length: float, height: float,
+                  facing_left: bool) -> None:
     """Queue one car or truck; fully off-screen vehicles are skipped."""
     if truck:
         colors = (street._jitter(TRUCK_CABIN), street._jitter(TRUCK_CARGO))
@@ -114,14 +114,14 @@ def queue_vehicle(street: StreetRenderer, truck: bool, x_left: float, y_bottom: 
 
     def draw() -> None:
         shadow(street, x_left + length / 2, y_bottom, length * 0.54,
-                     max(1.0, height * 0.07))
+               max(1.0, height * 0.07))
         if truck:
             sprite = truck_sprite(length, height, *colors)
         else:
             sprite = car_sprite(length, height, *colors)
         street._blit_instance(sprite, int(round(x_left)),
-                            int(round(y_bottom - sprite.height + 1)),
-                            seg_id, flip=facing_left)
+                              int(round(y_bottom - sprite.height + 1)),
+                              seg_id, flip=facing_left)
 
     street._add_thing(y_bottom, draw)
 
@@ -140,7 +140,7 @@ def shadow(street: StreetRenderer, cx: float, cy: float, rx: float, ry: float) -
 
 
 def queue_person(street: StreetRenderer, x_center: float, y_foot: float, size: float,
-                  seg_id: Optional[int], name: str = 'person') -> None:
+                 seg_id: Optional[int], name: str = 'person') -> None:
     """Queue one person; ``seg_id=None`` allocates a new instance id."""
     height = street._depth_height(y_foot, K_PERSON) * size
     width = 0.36 * height
@@ -156,15 +156,15 @@ def queue_person(street: StreetRenderer, x_center: float, y_foot: float, size: f
     def draw() -> None:
         sprite = person_sprite(height, clothes, pants, skin, stride)
         street._blit_instance(sprite,
-                            int(round(x_center - sprite.width / 2)),
-                            int(round(y_foot - sprite.height + 1)), sid)
+                              int(round(x_center - sprite.width / 2)),
+                              int(round(y_foot - sprite.height + 1)), sid)
 
     street._add_thing(y_foot, draw)
 
 
 def person_row(street: StreetRenderer, n: int, y_lo: float, y_hi: float,
-                spacing: Tuple[float, float],
-                crowd_id: Optional[int]) -> None:
+               spacing: Tuple[float, float],
+               crowd_id: Optional[int]) -> None:
     """Queue ``n`` persons standing side by side with feet in a band."""
     rng = street.rng
     y_base = rng.uniform(y_lo, y_hi)
@@ -197,7 +197,7 @@ def add_persons(street: StreetRenderer) -> None:
         y = street.road_y(t)
         n = int(rng.integers(2, 5))
         person_row(street, n, y - 0.02 * street.H, y + 0.02 * street.H,
-                         (0.5, 1.3), None)
+                   (0.5, 1.3), None)
     if rng.random() < cfg.crowd_prob:
         n = int(rng.integers(cfg.crowd_size[0], cfg.crowd_size[1] + 1))
         person_row(street, n, lo, hi, (0.2, 0.5), street._crowd_id('person'))

@@ -9,7 +9,7 @@ IBS_CONFIGS = ['mask2former-ibs-partner-pairing_r18-w32_1xb4-256x512-300it_synth
 
 @pytest.mark.parametrize('name', IBS_CONFIGS)
 def test_runner_trains_the_ibs_config_and_logs_loss_ibs(name, repo_root, synthetic_root,
-                                                         make_tiny_cfg, tmp_path):
+                                                        make_tiny_cfg, tmp_path):
     ibs_cfg = Config.fromfile(str(repo_root / 'configs/mask2former' / name))
     baseline = Config.fromfile(str(repo_root / 'configs/mask2former'
                                    / 'mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'))

@@ -221,4 +221,3 @@ def test_with_thing_mode_trains(build_pfcn_head, tiny_batch):
     assert head.num_stuff_channels == 6
     losses, _ = _head_losses(head, tiny_batch)
     assert all(np.isfinite(v.item()) for v in losses.values())
-

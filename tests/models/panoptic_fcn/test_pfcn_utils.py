@@ -28,7 +28,7 @@ def test_coord_channels_rows_then_columns_swapped_vs_mmdet():
 
 
 @pytest.mark.parametrize('wh, radius, truncated', [((10, 10), 2.733, 2), ((32, 16), 5.885, 5),
-                                                    ((4, 4), 1.093, 1), ((2, 2), 0.547, 0)])
+                                                   ((4, 4), 1.093, 1), ((2, 2), 0.547, 0)])
 def test_radius_official_values(wh, radius, truncated):
     width, height = wh
     value = pfcn_gaussian_radius(height, width, 0.7)
