@@ -17,7 +17,6 @@ Each data info keeps what the later stages need:
   :class:`~mmibs.datasets.transforms.LoadPanopticAnnotationsChecked` builds (crowd things stay
   in ``segments_info`` only, where they become crowd regions of the semantic map), as in mmdet.
 """
-import json
 import os.path as osp
 import random
 from typing import Any, Dict, List, Optional, Sequence
@@ -25,8 +24,9 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 from mmdet.datasets import CocoPanopticDataset
 from mmdet.registry import DATASETS
-from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
+
+from mmibs.utils import read_json_file
 
 from .class_paired import PARTNER_KEY, SAMPLE_KEY, PairedSample, SegmentIndex
 from .class_paired.index_cache import cache_key, load_or_build
@@ -175,24 +175,11 @@ class CocoFormatPanopticDataset(CocoPanopticDataset):
         """Read the annotation file, turning I/O and format problems into clear errors."""
         if not self.ann_file:
             raise FileNotFoundError(f'{type(self).__name__}: ann_file is not set')
-        try:
-            with get_local_path(self.ann_file, backend_args=self.backend_args) as local_path:
-                with open(local_path, encoding='utf-8') as f:
-                    raw = json.load(f)
-        except FileNotFoundError as e:
-            raise FileNotFoundError(
-                f'{type(self).__name__}: annotation file {self.ann_file!r} not found '
-                f'(data_root={self.data_root!r}); generate or convert the dataset first, '
-                'see docs/datasets.md') from e
-        except json.JSONDecodeError as e:
-            raise PanopticAnnotationError(
-                f'{self.ann_file}: malformed JSON at line {e.lineno}, column {e.colno}: '
-                f'{e.msg}') from e
-        missing = [key for key in ('images', 'annotations', 'categories') if key not in raw]
-        if missing:
-            raise PanopticAnnotationError(
-                f'{self.ann_file}: not a COCO panoptic file, missing keys {missing}')
-        return raw
+        return read_json_file(
+            self.ann_file, PanopticAnnotationError, what='annotation file',
+            required=('images', 'annotations', 'categories'), backend_args=self.backend_args,
+            hint=f' ({type(self).__name__}, data_root={self.data_root!r}); generate or convert '
+            'the dataset first, see docs/datasets.md')
 
     def _map_categories(self, categories: Sequence[dict]) -> Dict[int, int]:
         """Return ``{category_id: label}`` by matching JSON names to the metainfo classes."""

@@ -26,7 +26,7 @@ import pycocotools.mask as mask_util
 from mmengine.logging import print_log
 from mmengine.utils import track_parallel_progress, track_progress
 
-from mmibs.utils import atomic_open
+from mmibs.utils import atomic_open, read_json_file
 
 from .coco_format_panoptic import PanopticAnnotationError
 
@@ -117,18 +117,8 @@ def panoptic_to_instances(ann_file: str, seg_dir: str, out_file: Optional[str] =
     Returns:
         The instance annotation dict (``images``, ``annotations``, ``categories``).
     """
-    try:
-        with open(ann_file, encoding='utf-8') as f:
-            raw = json.load(f)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f'panoptic annotation file {ann_file!r} not found') from e
-    except json.JSONDecodeError as e:
-        raise PanopticAnnotationError(
-            f'{ann_file}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}') from e
-    missing = [key for key in ('images', 'annotations', 'categories') if key not in raw]
-    if missing:
-        raise PanopticAnnotationError(
-            f'{ann_file}: not a COCO panoptic file, missing keys {missing}')
+    raw = read_json_file(ann_file, PanopticAnnotationError, what='panoptic annotation file',
+                         required=('images', 'annotations', 'categories'))
     is_thing = {cat['id']: bool(cat.get('isthing', 0)) for cat in raw['categories']}
     ann_of = {ann['image_id']: ann for ann in raw['annotations']}
     tasks = []

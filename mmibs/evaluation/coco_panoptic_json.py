@@ -1,6 +1,7 @@
 """COCO-panoptic JSON files: reading one, and the segments of one of its annotations."""
-import json
 from typing import Dict
+
+from mmibs.utils import read_json_file
 
 from .panoptic_stats import PanopticEvalError, Segments
 
@@ -12,17 +13,8 @@ def load_panoptic_json(path: str, what: str = '') -> dict:
         FileNotFoundError: ``path`` does not exist.
         PanopticEvalError: Malformed JSON, or no ``annotations``.
     """
-    where = f'{what} {path}' if what else path
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f'{where}: file not found') from e
-    except json.JSONDecodeError as e:
-        raise PanopticEvalError(f'{where}: malformed JSON ({e})') from e
-    if 'annotations' not in data:
-        raise PanopticEvalError(f'{where}: not a COCO panoptic file (no "annotations")')
-    return data
+    return read_json_file(path, PanopticEvalError, what=f'{what} file' if what else 'JSON file',
+                          required=('annotations', ))
 
 
 def segments_of(ann: dict, labels: Dict[int, int], where: str) -> Segments:

@@ -37,6 +37,18 @@ class CityscapesConversionError(RuntimeError):
     """Raised when the Cityscapes tree cannot be converted."""
 
 
+def _files_of_split(data_root: str, folder: str, split: str, suffix: str, archive: str) -> set:
+    """``<city>/<stem>`` of the ``<data-root>/<folder>/<split>/<city>/<stem><suffix>`` files;
+    a missing split folder is a :class:`CityscapesConversionError` naming it and ``archive``."""
+    split_dir = osp.join(data_root, folder, split)
+    if not osp.isdir(split_dir):
+        raise CityscapesConversionError(
+            f'Cityscapes split folder {split_dir!r} does not exist; unpack {archive} into the '
+            f'data root (expected <data-root>/{folder}/<split>/<city>/*{suffix})')
+    return {osp.relpath(p, split_dir)[:-len(suffix)]
+            for p in glob.glob(osp.join(split_dir, '*', '*' + suffix))}
+
+
 def check_split(data_root: str, split: str) -> int:
     """Check ``split`` of the Cityscapes tree; return its number of ``*_instanceIds.png`` files.
 
@@ -45,37 +57,25 @@ def check_split(data_root: str, split: str) -> int:
     without annotation or an annotation without image.
     """
     split_dir = osp.join(data_root, 'gtFine', split)
-    if not osp.isdir(split_dir):
-        raise CityscapesConversionError(
-            f'Cityscapes split folder {split_dir!r} does not exist; unpack '
-            'gtFine_trainvaltest.zip into the data root (expected '
-            '<data-root>/gtFine/<split>/<city>/*_gtFine_instanceIds.png)')
-    annotated = {osp.relpath(p, split_dir)[:-len('_gtFine_instanceIds.png')]
-                 for p in glob.glob(osp.join(split_dir, '*', '*_gtFine_instanceIds.png'))}
+    img_dir = osp.join(data_root, 'leftImg8bit', split)
+    annotated = _files_of_split(data_root, 'gtFine', split, '_gtFine_instanceIds.png',
+                                'gtFine_trainvaltest.zip')
     if not annotated:
         raise CityscapesConversionError(
             f'no *_gtFine_instanceIds.png files in {split_dir!r} (expected '
             f'{split_dir}/<city>/<city>_<seq>_<frame>_gtFine_instanceIds.png)')
-    img_dir = osp.join(data_root, 'leftImg8bit', split)
-    if not osp.isdir(img_dir):
-        raise CityscapesConversionError(
-            f'Cityscapes image folder {img_dir!r} does not exist; unpack '
-            'leftImg8bit_trainvaltest.zip into the data root (expected '
-            '<data-root>/leftImg8bit/<split>/<city>/*_leftImg8bit.png)')
-    images = {osp.relpath(p, img_dir)[:-len('_leftImg8bit.png')]
-              for p in glob.glob(osp.join(img_dir, '*', '*_leftImg8bit.png'))}
-    if images - annotated:
-        first = sorted(images - annotated)[0]
-        raise CityscapesConversionError(
-            f'{len(images - annotated)} image(s) without annotation, e.g. '
-            f'{osp.join(img_dir, first + "_leftImg8bit.png")!r} has no '
-            f'{osp.join(split_dir, first + "_gtFine_instanceIds.png")!r}')
-    if annotated - images:
-        first = sorted(annotated - images)[0]
-        raise CityscapesConversionError(
-            f'{len(annotated - images)} annotation(s) without image, e.g. '
-            f'{osp.join(split_dir, first + "_gtFine_instanceIds.png")!r} has no '
-            f'{osp.join(img_dir, first + "_leftImg8bit.png")!r}')
+    images = _files_of_split(data_root, 'leftImg8bit', split, '_leftImg8bit.png',
+                             'leftImg8bit_trainvaltest.zip')
+    image_file = (img_dir, '_leftImg8bit.png')
+    annotation_file = (split_dir, '_gtFine_instanceIds.png')
+    for unpaired, what, (has_dir, has), (lacks_dir, lacks) in (
+            (images - annotated, 'image(s) without annotation', image_file, annotation_file),
+            (annotated - images, 'annotation(s) without image', annotation_file, image_file)):
+        if unpaired:
+            first = sorted(unpaired)[0]
+            raise CityscapesConversionError(
+                f'{len(unpaired)} {what}, e.g. {osp.join(has_dir, first + has)!r} has no '
+                f'{osp.join(lacks_dir, first + lacks)!r}')
     return len(annotated)
 
 

@@ -149,6 +149,16 @@ def smooth_noise(rng: np.random.Generator, height: int, width: int,
     return np.asarray(field, dtype=np.float32)
 
 
+def draw_wheels(s: Sprite, centres_x: Sequence[float], r: float) -> None:
+    """Wheels of radius ``r`` standing on the sprite's bottom row at ``centres_x``: a tyre
+    (silhouette) with a hub of 0.45 r (detail)."""
+    h = s.height
+    for cx in centres_x:
+        s.ellipse((cx - r, h - 1 - 2 * r, cx + r, h - 1), TIRE)
+        rh = 0.45 * r
+        s.ellipse((cx - rh, h - 1 - r - rh, cx + rh, h - 1 - r + rh), HUB, silhouette=False)
+
+
 def car_sprite(length: float, height: float, body: Color,
                window: Color) -> Sprite:
     """Side view of a car facing right: body, cabin, windows, wheels."""
@@ -172,12 +182,7 @@ def car_sprite(length: float, height: float, body: Color,
            silhouette=False)
     s.rect((0, 0.46 * h, 0.035 * w, 0.58 * h), (200, 34, 34),
            silhouette=False)
-    r = 0.19 * h
-    for cx in (0.20 * w, 0.80 * w):
-        s.ellipse((cx - r, h - 1 - 2 * r, cx + r, h - 1), TIRE)
-        rh = 0.45 * r
-        s.ellipse((cx - rh, h - 1 - r - rh, cx + rh, h - 1 - r + rh),
-                  HUB, silhouette=False)
+    draw_wheels(s, (0.20 * w, 0.80 * w), 0.19 * h)
     return s
 
 
@@ -200,12 +205,7 @@ def truck_sprite(length: float, height: float, cabin: Color,
               silhouette=False)
     s.rect((0.975 * w, 0.64 * h, w - 1, 0.72 * h), (232, 222, 150),
            silhouette=False)
-    r = 0.12 * h
-    for cx in (0.14 * w, 0.30 * w, 0.86 * w):
-        s.ellipse((cx - r, h - 1 - 2 * r, cx + r, h - 1), TIRE)
-        rh = 0.45 * r
-        s.ellipse((cx - rh, h - 1 - r - rh, cx + rh, h - 1 - r + rh),
-                  HUB, silhouette=False)
+    draw_wheels(s, (0.14 * w, 0.30 * w, 0.86 * w), 0.12 * h)
     return s
 
 
