@@ -10,21 +10,12 @@
 # Crops (dataset base, docs/crop_sampling.md): a class uniform over all 19, two segments and a
 # shared scale (32..512 px); each image resized so sqrt(bbox area) = scale, clamped to a shortest
 # side of 512..3096 and a longest side <= 6192, cropped 512x1024 around the box centre; stuff
-# classes get the baseline's random resize. It inherits the crop baseline directly (the head
-# restated from the random-pairing config) to keep the short alias within 3 levels.
+# classes get the baseline's random resize. It inherits the crop baseline directly, not the
+# random-pairing config, to keep the short alias within 3 levels.
 _base_ = './mask2former_r50_4xb4-512x1024-90k_cityscapes-panoptic.py'
 
-ibs_weight = 50.0  # authors: IBS_WEIGHT 50 (Cityscapes)
-ibs_pairing = 'random'  # authors' Mask2Former; 'partner' (crop 2k <-> 2k+1) = the paper's wording
-
-model = dict(
-    panoptic_head=dict(
-        type='Mask2FormerIBSHead',
-        ibs=dict(
-            type='IntraBatchSupervision',
-            loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
-            pairing=ibs_pairing,
-            point_sampling=True)))  # on train_cfg's points, as the mask loss
+# The baseline's IBS head (weight 50, random pairing, point sampling).
+model = dict(panoptic_head=_base_.ibs_panoptic_head)
 train_dataloader = dict(
     batch_sampler=_base_.class_paired_batch_sampler,
     dataset=dict(pipeline=_base_.class_paired_train_pipeline))

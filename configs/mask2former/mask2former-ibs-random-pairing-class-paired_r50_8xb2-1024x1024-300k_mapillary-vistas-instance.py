@@ -5,17 +5,8 @@
 # uniform over all 65, stuff included, as their panoptic rule).
 _base_ = './mask2former_r50_8xb2-1024x1024-300k_mapillary-vistas-instance.py'
 
-ibs_weight = 100.0  # authors: IBS_WEIGHT 100 (Vistas)
-ibs_pairing = 'random'  # authors' Mask2Former; equals 'partner' at 2 crops per GPU
-
-model = dict(
-    panoptic_head=dict(
-        type='Mask2FormerIBSHead',
-        ibs=dict(
-            type='IntraBatchSupervision',
-            loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
-            pairing=ibs_pairing,
-            point_sampling=True)))  # on train_cfg's points, as the mask loss
+# The baseline's IBS head (weight 100, random pairing, point sampling).
+model = dict(panoptic_head=_base_.ibs_panoptic_head)
 train_dataloader = dict(
     batch_sampler=_base_.class_paired_batch_sampler,
     dataset=dict(pipeline=_base_.class_paired_train_pipeline))

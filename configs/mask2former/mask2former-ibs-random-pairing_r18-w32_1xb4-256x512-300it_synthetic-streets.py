@@ -2,6 +2,4 @@
 # crop draws a uniformly random other crop of the per-process batch, anew for every prediction.
 _base_ = './mask2former-ibs-partner-pairing_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
 
-ibs_pairing = 'random'
-
-model = dict(panoptic_head=dict(ibs=dict(pairing=ibs_pairing)))
+model = dict(panoptic_head=dict(ibs=dict(pairing='random')))

@@ -7,14 +7,5 @@
 # the local number of thing-matched queries. See docs/ibs.md.
 _base_ = './mask2former_r50_4xb4-512x1024-90k_cityscapes-panoptic.py'
 
-ibs_weight = 50.0  # authors: IBS_WEIGHT 50 (Cityscapes)
-ibs_pairing = 'random'  # authors' Mask2Former; 'partner' (crop 2k <-> 2k+1) = the paper's wording
-
-model = dict(
-    panoptic_head=dict(
-        type='Mask2FormerIBSHead',
-        ibs=dict(
-            type='IntraBatchSupervision',
-            loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
-            pairing=ibs_pairing,
-            point_sampling=True)))  # on train_cfg's points, as the mask loss
+# The baseline's IBS head (weight 50, random pairing, point sampling).
+model = dict(panoptic_head=_base_.ibs_panoptic_head)

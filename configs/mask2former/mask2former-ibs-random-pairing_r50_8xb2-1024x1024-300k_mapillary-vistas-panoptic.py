@@ -5,14 +5,5 @@
 # the other one. See docs/ibs.md.
 _base_ = './mask2former_r50_8xb2-1024x1024-300k_mapillary-vistas-panoptic.py'
 
-ibs_weight = 100.0  # authors: IBS_WEIGHT 100 (Vistas)
-ibs_pairing = 'random'  # authors' Mask2Former; equals 'partner' at 2 crops per GPU
-
-model = dict(
-    panoptic_head=dict(
-        type='Mask2FormerIBSHead',
-        ibs=dict(
-            type='IntraBatchSupervision',
-            loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
-            pairing=ibs_pairing,
-            point_sampling=True)))  # on train_cfg's points, as the mask loss
+# The baseline's IBS head (weight 100, random pairing, point sampling).
+model = dict(panoptic_head=_base_.ibs_panoptic_head)

@@ -37,21 +37,35 @@ train_pipeline = [
 ]
 train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
 # The same steps with class-paired crops (the authors' cropsampling mapper): the dataset base's
-# ClassPairedCrop limits, the resize above for stuff classes. Used by the class-paired IBS config
+# ClassPairedCrop with the resize above for stuff classes. Used by the class-paired IBS config
 # (`dataset=dict(pipeline=_base_.class_paired_train_pipeline)`).
 class_paired_train_pipeline = [
     dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
     dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True, with_seg=True,
          backend_args=backend_args),
-    dict(type='ClassPairedCrop', crop_size=crop_size[::-1], min_short_side=512,
-         max_short_side=3096, max_long_side=6192,
-         stuff_resize=dict(short_side=m2f_short_sides, sample_style='choice',
-                           max_long_side=4096)),
+    dict(_base_.class_paired_crop,
+         stuff_resize=dict(short_side=m2f_short_sides, sample_style='choice', max_long_side=4096)),
     dict(type='ColorAugSSD'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RemoveSegmentsOutsideCrop', min_area=1),
     dict(type='PackDetInputs', meta_keys=_base_.class_paired_meta_keys),
 ]
+
+# The IBS head (paper §4.1) of this model on this dataset, for the IBS configs
+# (`model = dict(panoptic_head=_base_.ibs_panoptic_head)`), the authors' Mask2Former IBS: the
+# queries matched to things in each of the 9 decoder predictions (the query-only one skipped);
+# focal loss on the uncertainty-sampled points of their logits with a random other crop of the
+# GPU batch, normalised by the local number of thing-matched queries (docs/ibs.md).
+ibs_weight = 50.0  # authors: IBS_WEIGHT 50 (Cityscapes)
+ibs_panoptic_head = dict(
+    type='Mask2FormerIBSHead',
+    ibs=dict(
+        type='IntraBatchSupervision',
+        loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
+        # authors' Mask2Former: a random other crop per prediction; 'partner' (crop 2k <->
+        # 2k+1) is the paper's wording
+        pairing='random',
+        point_sampling=True))  # on train_cfg's points, as the mask loss
 
 max_iters = 90000
 interval = 5000  # authors: TEST.EVAL_PERIOD 5000

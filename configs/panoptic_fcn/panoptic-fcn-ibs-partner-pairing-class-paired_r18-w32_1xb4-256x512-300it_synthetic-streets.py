@@ -7,16 +7,8 @@
 # Cityscapes values halved (dataset base, docs/crop_sampling.md).
 _base_ = './panoptic-fcn_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
 
-ibs_weight = 4.0 * 1.0  # authors (Cityscapes): SEGMENT 4 x IBS_WEIGHT 1
-ibs_pairing = 'partner'  # authors' Panoptic FCN: crop 2k <-> 2k+1
-
-model = dict(
-    panoptic_head=dict(
-        ibs=dict(
-            _delete_=True,  # the baseline has ibs=None
-            type='IntraBatchSupervision',
-            loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
-            pairing=ibs_pairing)))
+# The baseline's IBS head (weight 4 x 1, partner pairing).
+model = dict(panoptic_head=_base_.ibs_panoptic_head)
 train_dataloader = dict(
     batch_sampler=_base_.class_paired_batch_sampler,
     dataset=dict(pipeline=_base_.class_paired_train_pipeline))

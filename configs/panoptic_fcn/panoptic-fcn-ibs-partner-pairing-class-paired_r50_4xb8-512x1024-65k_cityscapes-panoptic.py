@@ -8,20 +8,12 @@
 # docs/crop_sampling.md): a class uniform over all 19, two segments and a shared scale
 # (32..512 px); each image resized so sqrt(bbox area) = scale, clamped to a shortest side of
 # 512..3096 and a longest side <= 6192, cropped 512x1024 around the box centre; stuff classes get
-# the baseline's random resize. It inherits the crop baseline directly (the head restated from
-# the random-pairing config) to keep the short alias within 3 levels.
+# the baseline's random resize. It inherits the crop baseline directly, not the random-pairing
+# config, to keep the short alias within 3 levels.
 _base_ = './panoptic-fcn_r50_4xb8-512x1024-65k_cityscapes-panoptic.py'
 
-ibs_weight = 4.0 * 1.0  # authors (Cityscapes): SEGMENT 4 x IBS_WEIGHT 1
-ibs_pairing = 'partner'  # authors' Panoptic FCN: crop 2k <-> 2k+1
-
-model = dict(
-    panoptic_head=dict(
-        ibs=dict(
-            _delete_=True,  # the baseline has ibs=None
-            type='IntraBatchSupervision',
-            loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
-            pairing=ibs_pairing)))
+# The baseline's IBS head (weight 4 x 1, partner pairing).
+model = dict(panoptic_head=_base_.ibs_panoptic_head)
 train_dataloader = dict(
     batch_sampler=_base_.class_paired_batch_sampler,
     dataset=dict(pipeline=_base_.class_paired_train_pipeline))

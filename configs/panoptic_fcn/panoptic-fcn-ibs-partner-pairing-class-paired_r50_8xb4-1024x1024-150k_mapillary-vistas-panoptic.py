@@ -7,20 +7,11 @@
 # (2k <-> 2k+1). Crops (dataset base, docs/crop_sampling.md): a class uniform over all 65, a
 # shared scale 32..512 px, shortest side clamped to 1024..6192, longest <= 9288, 1024x1024 crop
 # around the box centre; stuff classes get the baseline's resize. It inherits the crop baseline
-# directly (the head restated from the random-pairing config) to keep the short alias within 3
-# levels.
+# directly, not the random-pairing config, to keep the short alias within 3 levels.
 _base_ = './panoptic-fcn_r50_8xb4-1024x1024-150k_mapillary-vistas-panoptic.py'
 
-ibs_weight = 3.0 * 5.0  # authors (Vistas): SEGMENT 3 x IBS_WEIGHT 5
-ibs_pairing = 'partner'  # authors' Panoptic FCN: crop 2k <-> 2k+1
-
-model = dict(
-    panoptic_head=dict(
-        ibs=dict(
-            _delete_=True,  # the baseline has ibs=None
-            type='IntraBatchSupervision',
-            loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
-            pairing=ibs_pairing)))
+# The baseline's IBS head (weight 3 x 5, partner pairing).
+model = dict(panoptic_head=_base_.ibs_panoptic_head)
 train_dataloader = dict(
     batch_sampler=_base_.class_paired_batch_sampler,
     dataset=dict(pipeline=_base_.class_paired_train_pipeline))

@@ -4,13 +4,5 @@
 # of its GPU batch (the authors' code with NEW_SAMPLING off), pushed to zero by a focal loss.
 _base_ = './panoptic-fcn_r50_4xb8-512x1024-65k_cityscapes-panoptic.py'
 
-ibs_weight = 4.0 * 1.0  # authors (Cityscapes): SEGMENT 4 x IBS_WEIGHT 1
-ibs_pairing = 'random'  # a uniformly random other crop of the GPU batch
-
-model = dict(
-    panoptic_head=dict(
-        ibs=dict(
-            _delete_=True,  # the baseline has ibs=None
-            type='IntraBatchSupervision',
-            loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
-            pairing=ibs_pairing)))
+# The baseline's IBS head (weight 4 x 1) with a uniformly random other crop of the GPU batch.
+model = dict(panoptic_head=dict(ibs=dict(_base_.ibs_panoptic_head.ibs, pairing='random')))

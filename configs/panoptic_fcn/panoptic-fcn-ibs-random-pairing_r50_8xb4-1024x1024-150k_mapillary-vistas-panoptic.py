@@ -4,13 +4,5 @@
 # encoded features of a uniformly random other crop of its GPU batch.
 _base_ = './panoptic-fcn_r50_8xb4-1024x1024-150k_mapillary-vistas-panoptic.py'
 
-ibs_weight = 3.0 * 5.0  # authors (Vistas): SEGMENT 3 x IBS_WEIGHT 5
-ibs_pairing = 'random'  # a uniformly random other crop of the GPU batch
-
-model = dict(
-    panoptic_head=dict(
-        ibs=dict(
-            _delete_=True,  # the baseline has ibs=None
-            type='IntraBatchSupervision',
-            loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
-            pairing=ibs_pairing)))
+# The baseline's IBS head (weight 3 x 5) with a uniformly random other crop of the GPU batch.
+model = dict(panoptic_head=dict(ibs=dict(_base_.ibs_panoptic_head.ibs, pairing='random')))

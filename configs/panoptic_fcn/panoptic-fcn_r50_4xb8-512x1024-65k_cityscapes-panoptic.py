@@ -15,6 +15,18 @@ _base_ = [
 
 train_dataloader = dict(batch_size=8)
 
+# The IBS head (paper §4.1) of this model on this dataset, for the IBS configs
+# (`model = dict(panoptic_head=_base_.ibs_panoptic_head)`), the authors' Panoptic FCN IBS: every
+# crop's thing kernels also meet the encoded features of its partner crop (2k <-> 2k+1), pushed
+# to zero by a focal loss (docs/ibs.md); the random-pairing configs change the pairing.
+ibs_weight = 4.0 * 1.0  # authors (Cityscapes): SEGMENT 4 x IBS_WEIGHT 1
+ibs_panoptic_head = dict(
+    ibs=dict(
+        _delete_=True,  # the model base has ibs=None
+        type='IntraBatchSupervision',
+        loss=dict(type='IBSLoss', loss_weight=ibs_weight),  # focal, alpha 0.25, gamma 2
+        pairing='partner'))
+
 max_iters = 65000
 warmup_iters = 1000
 interval = 10000  # authors: TEST.EVAL_PERIOD 10000

@@ -42,24 +42,29 @@ train_pipeline = [
 ]
 # Class-paired crop sampling (paper §4.2, docs/crop_sampling.md), written once for every model;
 # an IBS config uses it as
-#   train_dataloader = dict(batch_sampler={{_base_.class_paired_batch_sampler}},
-#                           dataset=dict(pipeline={{_base_.class_paired_train_pipeline}}))
-#   custom_hooks = {{_base_.class_paired_hooks}}
+#   train_dataloader = dict(batch_sampler=_base_.class_paired_batch_sampler,
+#                           dataset=dict(pipeline=_base_.class_paired_train_pipeline))
+#   custom_hooks = _base_.class_paired_hooks
 # (a model whose pipeline has more steps redefines class_paired_train_pipeline in its crop
-# baseline, as the Mask2Former configs do). The metainfo keys of a class-paired crop
-# (mmibs.datasets.class_paired.CLASS_PAIRED_META_KEYS):
+# baseline from class_paired_crop, as the Mask2Former configs do). The metainfo keys of a
+# class-paired crop (mmibs.datasets.class_paired.CLASS_PAIRED_META_KEYS):
 class_paired_meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
                           'flip_direction', 'ibs_partner', 'ibs_sample')
 # Authors' Vistas limits S_min 1024, S_max 6192, L_max 9288 (NEW_SAMPLING_SCALE_* of their
 # configs); stuff classes get the random resize above.
+class_paired_crop = dict(
+    type='ClassPairedCrop',
+    crop_size=crop_size[::-1],
+    min_short_side=1024,
+    max_short_side=6192,
+    max_long_side=9288,
+    stuff_resize=dict(short_side=[s for _, s in train_scales], sample_style='choice',
+                      max_long_side=4096))
 class_paired_train_pipeline = [
     dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
     dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True, with_seg=True,
          backend_args=backend_args),
-    dict(type='ClassPairedCrop', crop_size=crop_size[::-1], min_short_side=1024,
-         max_short_side=6192, max_long_side=9288,
-         stuff_resize=dict(short_side=[s for _, s in train_scales], sample_style='choice',
-                           max_long_side=4096)),
+    class_paired_crop,
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs', meta_keys=class_paired_meta_keys),
 ]

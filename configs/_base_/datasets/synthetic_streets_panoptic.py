@@ -41,20 +41,26 @@ test_pipeline = [
 
 # Class-paired crop sampling (paper §4.2, docs/crop_sampling.md), written once for every model;
 # an IBS config uses it as
-#   train_dataloader = dict(batch_sampler={{_base_.class_paired_batch_sampler}},
-#                           dataset=dict(pipeline={{_base_.class_paired_train_pipeline}}))
-#   custom_hooks = {{_base_.class_paired_hooks}}
+#   train_dataloader = dict(batch_sampler=_base_.class_paired_batch_sampler,
+#                           dataset=dict(pipeline=_base_.class_paired_train_pipeline))
+#   custom_hooks = _base_.class_paired_hooks
 # The metainfo keys of a class-paired crop (mmibs.datasets.class_paired.CLASS_PAIRED_META_KEYS).
 class_paired_meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor', 'flip',
                           'flip_direction', 'ibs_partner', 'ibs_sample')
+# The authors' Cityscapes limits (512, 3096, 6192) halved; stuff classes get the random resize
+# above.
+class_paired_crop = dict(
+    type='ClassPairedCrop',
+    crop_size=crop_size[::-1],
+    min_short_side=256,
+    max_short_side=1548,
+    max_long_side=3096,
+    stuff_resize=dict(scale=full_size, ratio_range=(0.5, 2.0)))
 class_paired_train_pipeline = [
     dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
     dict(type='LoadPanopticAnnotationsChecked', with_bbox=True, with_mask=True, with_seg=True,
          backend_args=backend_args),
-    # authors' Cityscapes limits (512, 3096, 6192) halved; stuff: the random resize above
-    dict(type='ClassPairedCrop', crop_size=crop_size[::-1], min_short_side=256,
-         max_short_side=1548, max_long_side=3096,
-         stuff_resize=dict(scale=full_size, ratio_range=(0.5, 2.0))),
+    class_paired_crop,
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs', meta_keys=class_paired_meta_keys),
 ]
