@@ -1,16 +1,16 @@
 """Datasets and data transforms of mmibs, registered in mmdet's registries."""
 from .cityscapes_panoptic import CityscapesPanopticDataset
 from .class_paired import (
-                           ClassPairedBatchSampler,
-                           ClassPairedCrop,
-                           PairedSample,
-                           SegmentIndex,
-                           SegmentIndexError,
+    ClassPairedBatchSampler,
+    ClassPairedCrop,
+    PairedSample,
+    SegmentIndex,
+    SegmentIndexError,
 )
 from .coco_format_panoptic import (
-                           CocoFormatPanopticDataset,
-                           PairedSampleError,
-                           PanopticAnnotationError,
+    CocoFormatPanopticDataset,
+    PairedSampleError,
+    PanopticAnnotationError,
 )
 from .mapillary_vistas_panoptic import MapillaryVistasPanopticDataset
 from .synthetic_streets import SyntheticStreetsPanopticDataset

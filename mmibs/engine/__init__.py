@@ -4,14 +4,14 @@ pretrained weights cannot be downloaded), which the tools install explicitly."""
 from .checkpoint_loaders import install_checkpoint_loaders
 from .hooks import ClassPairedSamplerHook
 from .offline_weights import (
-                              WeightsDownloadError,
-                              register_offline_weights_loaders,
-                              torchvision_model_urls,
+    WeightsDownloadError,
+    register_offline_weights_loaders,
+    torchvision_model_urls,
 )
 from .safe_checkpoint_loader import (
-                              MMENGINE_CHECKPOINT_GLOBALS,
-                              load_from_local_with_mmengine_globals,
-                              register_safe_checkpoint_loader,
+    MMENGINE_CHECKPOINT_GLOBALS,
+    load_from_local_with_mmengine_globals,
+    register_safe_checkpoint_loader,
 )
 
 __all__ = [

@@ -13,11 +13,11 @@ from .instance_pixel_metric import CocoInstancePixelMetric, resolve_overlaps
 from .panoptic_pixel_metric import METRIC_GROUPS, PanopticPixelMetric
 from .panoptic_png import read_id_runs
 from .panoptic_stats import (
-                             PQ_CROWD_RULES,
-                             PanopticEvalError,
-                             PanopticImageStats,
-                             Segments,
-                             image_stats,
+    PQ_CROWD_RULES,
+    PanopticEvalError,
+    PanopticImageStats,
+    Segments,
+    image_stats,
 )
 from .panoptic_summary import accumulate, summarize
 

@@ -6,11 +6,11 @@
 """
 from .ibs import IBSLoss, IntraBatchSupervision, Mask2FormerIBSHead
 from .panoptic_fcn import (
-                           PanopticFCN,
-                           PanopticFCNFusionHead,
-                           PanopticFCNHead,
-                           PanopticFCNTargetGenerator,
-                           WeightedDiceLoss,
+    PanopticFCN,
+    PanopticFCNFusionHead,
+    PanopticFCNHead,
+    PanopticFCNTargetGenerator,
+    WeightedDiceLoss,
 )
 
 __all__ = [

@@ -19,7 +19,7 @@ the window is computed in resized coordinates and only the crop is interpolated 
 image (bilinear with ``cv2.resize``'s half-pixel coordinates and border clamping for the image;
 ``cv2.resize``'s nearest-neighbour index mapping for masks and the semantic map). The result
 equals resize-then-crop: exactly for float32 images, masks and the semantic map, within one grey
-level for uint8 images (see ``tests/datasets/test_class_paired_crop.py``). When the resized
+level for uint8 images (see ``tests/datasets/class_paired/test_crop.py``). When the resized
 image is small (at most twice the crop's area), it is resized whole, which is cheaper.
 
 Where the resized image is smaller than ``crop_size`` the crop is the whole image along that

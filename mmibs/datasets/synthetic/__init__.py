@@ -27,12 +27,12 @@ or from the command line::
 """
 
 from .categories import (
-                         CATEGORY_IDS,
-                         STUFF_CATEGORY_IDS,
-                         STUFF_CLASSES,
-                         SYNTHETIC_STREETS_CATEGORIES,
-                         THING_CATEGORY_IDS,
-                         THING_CLASSES,
+    CATEGORY_IDS,
+    STUFF_CATEGORY_IDS,
+    STUFF_CLASSES,
+    SYNTHETIC_STREETS_CATEGORIES,
+    THING_CATEGORY_IDS,
+    THING_CLASSES,
 )
 from .config import GENERATOR_VERSION, SPLITS, SyntheticStreetsConfig
 from .renderer import SyntheticStreetSample, render_synthetic_street

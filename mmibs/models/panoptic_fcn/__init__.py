@@ -7,18 +7,18 @@ from .modules import KernelHead, PanopticFCNEncoder, PositionHead
 from .panoptic_fcn import PanopticFCN
 from .panoptic_fcn_head import PanopticFCNHead
 from .target_generator import (
-                               PanopticFCNTargetGenerator,
-                               PanopticFCNTargets,
-                               downsample_to_stride,
-                               stuff_channel_lut,
+    PanopticFCNTargetGenerator,
+    PanopticFCNTargets,
+    downsample_to_stride,
+    stuff_channel_lut,
 )
 from .utils import (
-                               coord_features,
-                               draw_gaussian,
-                               guided_topk,
-                               pfcn_gaussian_radius,
-                               stuff_kernels_from_masks,
-                               with_coord_features,
+    coord_features,
+    draw_gaussian,
+    guided_topk,
+    pfcn_gaussian_radius,
+    stuff_kernels_from_masks,
+    with_coord_features,
 )
 from .weighted_dice_loss import WeightedDiceLoss, weighted_dice_loss
 
