@@ -1,20 +1,22 @@
 """COCO-panoptic JSON files: reading one, and the segments of one of its annotations."""
-from typing import Dict
+from typing import Dict, Optional
 
 from mmibs.utils import read_json_file
 
 from .panoptic_stats import PanopticEvalError, Segments
 
 
-def load_panoptic_json(path: str, what: str = '') -> dict:
-    """Read a COCO-panoptic JSON (one with ``annotations``); errors name ``what`` and the file.
+def load_panoptic_json(path: str, what: str = 'JSON file',
+                       backend_args: Optional[dict] = None) -> dict:
+    """Read a COCO-panoptic JSON (one with ``annotations``; any mmengine file backend); errors
+    name ``what`` (e.g. ``'GT file'``) and the file.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
         PanopticEvalError: Malformed JSON, or no ``annotations``.
     """
-    return read_json_file(path, PanopticEvalError, what=f'{what} file' if what else 'JSON file',
-                          required=('annotations', ))
+    return read_json_file(path, PanopticEvalError, what=what, required=('annotations', ),
+                          backend_args=backend_args)
 
 
 def segments_of(ann: dict, labels: Dict[int, int], where: str) -> Segments:

@@ -3,8 +3,6 @@ COCO-panoptic JSON (``ann_file``, as mmdet's ``CocoPanopticMetric`` takes it).""
 import os.path as osp
 from typing import Dict, Optional, Sequence, Tuple
 
-from mmengine.fileio import get_local_path
-
 from .coco_panoptic_json import load_panoptic_json, segments_of
 from .panoptic_stats import PanopticEvalError, Segments
 
@@ -57,8 +55,7 @@ class PanopticJsonGT:
 
     def __init__(self, ann_file: str, backend_args: Optional[dict] = None) -> None:
         self.ann_file = ann_file
-        with get_local_path(ann_file, backend_args=backend_args) as local_path:
-            data = load_panoptic_json(local_path, what='ann_file')
+        data = load_panoptic_json(ann_file, what='ann_file', backend_args=backend_args)
         if 'categories' not in data:
             raise PanopticEvalError(f'ann_file {ann_file}: no "categories"')
         self.categories = data['categories']

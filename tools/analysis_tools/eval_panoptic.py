@@ -104,7 +104,8 @@ def write_json_atomic(path: str, data: dict) -> None:
 
 def evaluate(args: argparse.Namespace) -> dict:
     """Score the predictions and return the JSON-ready results."""
-    gt, pred = load_panoptic_json(args.gt_json), load_panoptic_json(args.pred_json)
+    gt = load_panoptic_json(args.gt_json, 'GT file')
+    pred = load_panoptic_json(args.pred_json, 'prediction file')
     labels, num_things = label_map(gt['categories'])
     jobs = build_jobs(args, gt, pred, labels)
     scorer = ImageScorer(len(labels), num_things, args.thresholds,

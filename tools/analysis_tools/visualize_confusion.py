@@ -62,7 +62,7 @@ class GroundTruth:
 
 def load_ground_truth(json_path: str, png_folder: Optional[str]) -> GroundTruth:
     """Read the GT JSON; labels are assigned things first, in JSON order within each group."""
-    data = load_panoptic_json(json_path, 'GT')
+    data = load_panoptic_json(json_path, 'GT file')
     cats = ([c for c in data['categories'] if c.get('isthing')]
             + [c for c in data['categories'] if not c.get('isthing')])
     palette = [tuple(c.get('color', (128, 128, 128))) for c in cats]
@@ -82,7 +82,7 @@ class FolderPanel:
         self.json_path = json_path
         self.folder = folder or json_path[:-len('.json')]
         self.gt = gt
-        annotations = load_panoptic_json(json_path, 'prediction')['annotations']
+        annotations = load_panoptic_json(json_path, 'prediction file')['annotations']
         self.annotations = {a['image_id']: a for a in annotations}
 
     def predict(self, image: dict, img_path: str) -> Tuple[np.ndarray, Segments]:
