@@ -1,8 +1,9 @@
 """Training-step time and peak memory of Mask2Former: baseline vs IBS.
 
 One command measures both variants on the same synthetic batch (same seed, same weights)
-and prints the ratios to the baseline. Each variant runs in its own child process, so its peak
-memory is its own:
+and prints the ratios to the baseline. For IBS it also prints the time per step of the second
+Hungarian matching of the IBS predictions and of the IBS loss's forward (the backward is in the
+step time only). Each variant runs in its own child process, so its peak memory is its own:
 
 * CUDA: ``torch.cuda.max_memory_allocated`` over all steps minus the memory allocated before
   the first step (model, batch);
@@ -35,7 +36,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
-from step_bench import make_batch, measure_steps, parse_step_args, run_variants
+from step_bench import make_batch, measure_steps, parse_step_args, run_variants, timed_calls
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BASELINE_CONFIG = (REPO_ROOT / 'configs/mask2former'
@@ -102,7 +103,14 @@ def run_worker(args: argparse.Namespace) -> Dict[str, float]:
         losses = model.loss(inputs, samples)
         sum(v for k, v in losses.items() if 'loss' in k).backward()
 
-    return measure_steps(step, args, device)
+    breakdown: Dict[str, float] = {}
+    if args.worker == 'ibs':
+        # The parts IBS adds to the forward pass: the second Hungarian matching of each IBS
+        # prediction (mmdet's _loss_by_feat_single does not return its own) and the IBS loss.
+        from mmibs.models.ibs import maskformer_ibs
+        timed_calls(maskformer_ibs, 'matched_labels', breakdown, 'second_matching')
+        timed_calls(type(head), '_loss_ibs_single', breakdown, 'ibs_loss_forward')
+    return measure_steps(step, args, device, breakdown)
 
 
 def main(argv: List[str]) -> None:

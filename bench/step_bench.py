@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,9 +88,28 @@ def rss_kib(field: str) -> int:
     raise RuntimeError(f'{field} not in /proc/self/status')
 
 
-def measure_steps(step: Callable[[], None], args: argparse.Namespace, device) -> Dict[str, float]:
+def timed_calls(owner, name: str, totals: Dict[str, float], key: str) -> None:
+    """Replace ``owner.name`` (a function or method) by a wrapper that adds its wall time to
+    ``totals[key]`` (for the per-part breakdown of :func:`measure_steps`; benchmark children
+    only)."""
+    func = getattr(owner, name)
+    totals.setdefault(key, 0.0)
+
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            totals[key] += time.perf_counter() - start
+
+    setattr(owner, name, wrapper)
+
+
+def measure_steps(step: Callable[[], None], args: argparse.Namespace, device,
+                  breakdown: Optional[Dict[str, float]] = None) -> Dict[str, float]:
     """Median time of ``args.iters`` steps after ``args.warmup``; peak memory over all steps
-    minus the memory before the first one (model and batch), MiB."""
+    minus the memory before the first one (model and batch), MiB; and, for the parts timed into
+    ``breakdown`` (:func:`timed_calls`), their mean seconds per timed step (``<part>_s``)."""
     import torch
     cuda = device.type == 'cuda'
     if cuda:
@@ -101,6 +120,9 @@ def measure_steps(step: Callable[[], None], args: argparse.Namespace, device) ->
         base = rss_kib('VmRSS') * 1024
     for _ in range(args.warmup):
         step()
+    breakdown = {} if breakdown is None else breakdown
+    for key in breakdown:
+        breakdown[key] = 0.0
     times = []
     for _ in range(args.iters):
         start = time.perf_counter()
@@ -109,7 +131,8 @@ def measure_steps(step: Callable[[], None], args: argparse.Namespace, device) ->
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     peak = torch.cuda.max_memory_allocated() if cuda else rss_kib('VmHWM') * 1024
-    return dict(time_s=statistics.median(times), peak_mib=(peak - base) / 2**20)
+    parts = {f'{key}_s': total / args.iters for key, total in breakdown.items()}
+    return dict(time_s=statistics.median(times), peak_mib=(peak - base) / 2**20, **parts)
 
 
 def run_variants(script: str, argv: List[str], variants: Sequence[str],
@@ -122,10 +145,12 @@ def run_variants(script: str, argv: List[str], variants: Sequence[str],
                                  check=True, capture_output=True, text=True, cwd=REPO_ROOT,
                                  env=dict(os.environ, PYTHONWARNINGS='ignore'))
             rounds[variant].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    # Interference from other processes only slows a round down: keep the fastest round.
-    results = {variant: dict(time_s=min(r['time_s'] for r in runs),
-                             peak_mib=statistics.median(r['peak_mib'] for r in runs))
-               for variant, runs in rounds.items()}
+    # Interference from other processes only slows a round down: keep the fastest round (and
+    # its breakdown).
+    results = {}
+    for variant, runs in rounds.items():
+        fastest = min(runs, key=lambda r: r['time_s'])
+        results[variant] = dict(fastest, peak_mib=statistics.median(r['peak_mib'] for r in runs))
     base = results[variants[0]]
     memory = 'CUDA max_memory_allocated' if args.device.startswith('cuda') else 'peak RSS delta'
     print(f'preset {args.preset}, crop {args.crop[0]}x{args.crop[1]}, batch {args.batch}, '
@@ -137,3 +162,10 @@ def run_variants(script: str, argv: List[str], variants: Sequence[str],
     for variant, result in results.items():
         print(f'{variant:<10} {result["time_s"]:8.3f} {result["time_s"] / base["time_s"]:7.3f} '
               f'{result["peak_mib"]:9.1f} {result["peak_mib"] / base["peak_mib"]:7.3f}')
+    for variant, result in results.items():
+        parts = [(key[:-2], value) for key, value in result.items()
+                 if key.endswith('_s') and key != 'time_s']
+        if parts:
+            print(f'{variant}: ' + ', '.join(
+                f'{name} {value:.3f} s per step ({100 * value / result["time_s"]:.1f} %)'
+                for name, value in parts))
