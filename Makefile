@@ -6,9 +6,7 @@ STAMP := $(VENV)/.mmibs-env-ready
 ENV_INPUTS := tools/setup_env.sh setup.py pyproject.toml mmibs/evaluation/csrc/png_runs.c \
 	$(addprefix requirements/,build.txt torch.txt mmcv.txt runtime.txt tests.txt)
 
-DEMO_CONFIG ?= configs/mask2former/mask2former-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-300it_synthetic-streets.py
 DEMO_WORK_DIR ?= work_dirs/demo
-SYNTHETIC_ROOT ?= data/synthetic
 
 .PHONY: demo test env
 .DELETE_ON_ERROR:
@@ -28,8 +26,7 @@ test: $(STAMP)
 	$(PYTHON) -m pycodestyle $(LINT_PATHS)
 	$(PYTHON) -m pytest tests
 
-$(SYNTHETIC_ROOT)/annotations/panoptic_val.json: | $(STAMP)
-	$(PYTHON) tools/dataset_converters/make_synthetic_panoptic.py --out $(SYNTHETIC_ROOT)
-
-demo: $(STAMP) $(SYNTHETIC_ROOT)/annotations/panoptic_val.json
-	bash tools/demo.sh $(DEMO_CONFIG) $(DEMO_WORK_DIR)
+# The crop baseline and crop + IBS + class-paired sampling with the same seed, on generated
+# synthetic streets (tools/demo.sh; the data go to data/synthetic-v2-*, finished runs are kept).
+demo: $(STAMP)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} bash tools/demo.sh $(DEMO_WORK_DIR)

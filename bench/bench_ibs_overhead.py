@@ -40,7 +40,7 @@ from step_bench import make_batch, measure_steps, parse_step_args, run_variants,
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BASELINE_CONFIG = (REPO_ROOT / 'configs/mask2former'
-                   / 'mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py')
+                   / 'mask2former_r18-w32_1xb4-256x512-600it_synthetic-streets.py')
 VARIANTS = ('baseline', 'ibs')
 
 

@@ -19,7 +19,7 @@ HELPERS = str(REPO_ROOT / 'tests' / 'helpers')
 if HELPERS not in sys.path:
     sys.path.insert(0, HELPERS)
 BASELINE_CONFIG = (REPO_ROOT / 'configs/mask2former'
-                   / 'mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py')
+                   / 'mask2former_r18-w32_1xb4-256x512-600it_synthetic-streets.py')
 
 #: Sizes of the tiny dataset the tests train on: 128x256 images, 64x128 crops.
 TINY_IMAGE_HW = (128, 256)

@@ -10,13 +10,16 @@ Command line (writes the derived config to ``--out``; with several ``--seeds`` o
 seed, ``{seed}`` in ``--out`` standing for it)::
 
     python tools/experiment_config.py CONFIG --out 'runs/crop_seed{seed}/config.py' \
-        [--scale 0.5] [--iters 300] [--seeds 0 1] [--data-root data/synthetic/] [--num-workers 2]
+        [--scale 0.5] [--iters 300] [--seeds 0 1] [--data-root data/synthetic/] [--num-workers 2] \
+        [--cfg-options model.panoptic_head.ibs.loss.loss_weight=50]
+
+``--cfg-options`` (as in ``tools/train.py``) is applied after the derivation.
 """
 import argparse
 import math
 from typing import List, Optional, Sequence
 
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config, ConfigDict, DictAction
 
 from mmibs.utils import atomic_open
 
@@ -140,6 +143,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument('--seeds', type=int, nargs='+', help='randomness.seed, one config each')
     parser.add_argument('--data-root', help='dataset root of all loaders and evaluators')
     parser.add_argument('--num-workers', type=int, help='dataloader workers')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='key=value overrides applied after the derivation, as in '
+                        'tools/train.py')
     args = parser.parse_args(argv)
     seeds = args.seeds or [None]
     if len(seeds) > 1 and '{seed}' not in args.out:
@@ -147,6 +153,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     for seed in seeds:
         cfg = derive_config(Config.fromfile(args.config), args.scale, args.iters, seed,
                             args.data_root, args.num_workers)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
         with atomic_open(args.out.replace('{seed}', str(seed)), 'w', encoding='utf-8') as f:
             f.write(cfg.pretty_text)
 

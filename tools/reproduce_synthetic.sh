@@ -1,77 +1,100 @@
 #!/usr/bin/env bash
-# Reproduce the paper's confusion experiment (Table 3 settings, Figure 5, Figure 6) on the
-# synthetic streets default, with one command:
+# The pre-registered reproduction of the paper's confusion experiment (Table 3 settings,
+# Figure 5, Figure 6) on the synthetic streets default (protocol: docs/reproduction.md):
 #
-#   bash tools/reproduce_synthetic.sh                 # CPU size: 256x512 images, 300 iterations
-#   bash tools/reproduce_synthetic.sh --gpu           # 512x1024 images (the configs' own size)
+#   bash tools/reproduce_synthetic.sh                       # the protocol: 6 settings x 5 seeds
+#   bash tools/reproduce_synthetic.sh --settings "crop ibs_class_paired" --seeds 0   # make demo
+#   bash tools/reproduce_synthetic.sh --gpu                 # the configs' own size, on a GPU
 #
-# Trains four settings with the same model, optimizer, schedule, iterations, batch of 4 images
-# and seeds, and evaluates each at the end of training (PanopticPixelMetric on the val split):
-#   full-image             configs/mask2former/mask2former_r18-w32_1xb4-512x1024-300it_synthetic-streets-full-image.py
-#   crop                   configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py
-#   crop-ibs-random        configs/mask2former/mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-300it_synthetic-streets.py
-#   crop-ibs-class-paired  configs/mask2former/mask2former-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-300it_synthetic-streets.py
-# Every pixel size of the configs is multiplied by --scale (tools/experiment_config.py) and
-# the data are generated at that size. Output (--out, default work_dirs/reproduce_synthetic):
-#   runs/<setting>_seed<s>/     config.py, the work dir, wall_s (training + validation time)
-#   report/table.md             results_table.py: mean ± std over seeds, deltas vs crop
-#   report/table_per_run.md     the same metrics for every run
-#   report/confusion_curve.png  plot_confusion_curve.py (+ .json with the plotted numbers)
-#   report/panels/              visualize_confusion.py: GT / crop / IBS + class-paired / full
-#                               image (first seed), the 4 images most confused by crop
-#   report/summary.md           command, machine, wall times
-# Finished runs (runs/*/done) are skipped, so an interrupted reproduction resumes where it
-# stopped (an unfinished run restarts from its last checkpoint).
+# Settings (same model, optimizer, schedule, iterations, batch of 4 images and seeds):
+#   full_image           configs/mask2former/mask2former_r18-w32_1xb4-512x1024-600it_synthetic-streets-full-image.py
+#   crop                 configs/mask2former/mask2former_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+#   ibs_random           configs/mask2former/mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+#   ibs_class_paired     configs/mask2former/mask2former-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+#   crop_d0              crop, on data generated with --instance-diversity 0 (instances are clones)
+#   ibs_class_paired_d0  ibs_class_paired, on the same diversity-0 data
+# Every pixel size of the configs is multiplied by --scale (tools/experiment_config.py) and the
+# data are generated at that size. Output (--out, default work_dirs/reproduce_synthetic):
+#   runs/<setting>_seed<s>/     config.py, the work dir, train.log, wall_s (training + validation)
+#   report/table.md             mean ± std over seeds, paired differences to crop with 95 % CIs
+#   report/table_per_run.md     every run's metrics
+#   report/summary.json         n_seeds, means, paired differences + CIs (results_table.py)
+#   report/diagnostics.md       IBS diagnostics of every IBS run (ibs_diagnostics.py)
+#   report/confusion_curve.png  Figure 5 (plot_confusion_curve.py, + .json)
+#   report/panels/              Figure 6 (visualize_confusion.py): GT / crop / IBS + class-paired
+#                               [/ full image] of the first seed, the images crop confuses most
+#   report/summary.md           command, machine, wall times, the table
+# Runs go seed by seed over the crop-resolution settings, then full_image (3.5x the time per
+# step) for every seed. Finished runs (runs/*/done) are skipped, so the protocol can run in
+# parts: an interrupted invocation resumes where it stopped (an unfinished run restarts from
+# its last checkpoint). The report covers the runs that are done.
 #
 # Options:
-#   --out DIR        output folder
-#   --seeds "0 1"    seeds (each setting is trained once per seed)
-#   --iters N        training iterations (default 300)
-#   --scale F        pixel-size factor of configs and data (default 0.5; --gpu: 1)
-#   --num-val N      validation images (default 20)
-#   --gpu            GPU preset: --scale 1 --iters 3000 --seeds "0 1 2"
-#   --dry-run        write the configs only (no data, no training)
+#   --out DIR           output folder
+#   --seeds "0 1"       seeds (default "0 1 2 3 4")
+#   --settings "a b"    settings to run, of the six above (default: all)
+#   --iters N           training iterations (default 600)
+#   --scale F           pixel-size factor of configs and data (default 0.5; --gpu: 1)
+#   --num-train N       training images (default 100)
+#   --num-val N         validation images (default 20)
+#   --panel-images N    val images in the Figure-6 panels (default 2)
+#   --gpu               GPU preset: --scale 1 --iters 3000
+#   --no-report         train only
+#   --dry-run           write the configs only (no data, no training)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON=${PYTHON:-"$ROOT/.venv/bin/python"}
 OUT=work_dirs/reproduce_synthetic
-SEEDS="0 1"
-ITERS=300
+SEEDS="0 1 2 3 4"
+ALL_SETTINGS="crop ibs_class_paired ibs_random crop_d0 ibs_class_paired_d0 full_image"
+SETTINGS_ARG=$ALL_SETTINGS
+ITERS=600
 SCALE=0.5
-NUM_TRAIN=40
+NUM_TRAIN=100
 NUM_VAL=20
 DRY_RUN=0
+REPORT_ON=1
+PANEL_IMAGES=2
+ARGS=("$@")
 while [[ $# -gt 0 ]]; do
   case $1 in
     --out) OUT=$2; shift 2 ;;
     --seeds) SEEDS=$2; shift 2 ;;
+    --settings) SETTINGS_ARG=$2; shift 2 ;;
     --iters) ITERS=$2; shift 2 ;;
     --scale) SCALE=$2; shift 2 ;;
+    --num-train) NUM_TRAIN=$2; shift 2 ;;
     --num-val) NUM_VAL=$2; shift 2 ;;
-    --gpu) SCALE=1; ITERS=3000; SEEDS="0 1 2"; shift ;;
+    --panel-images) PANEL_IMAGES=$2; shift 2 ;;
+    --gpu) SCALE=1; ITERS=3000; shift ;;
+    --no-report) REPORT_ON=0; shift ;;
     --dry-run) DRY_RUN=1; shift ;;
-    *) echo "reproduce_synthetic.sh: unknown option $1 (see the header of $0)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "reproduce_synthetic.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 cd "$ROOT"
 export PYTHONWARNINGS=ignore
 
-SETTINGS=(full-image crop crop-ibs-random crop-ibs-class-paired)
+M2F=configs/mask2former
 declare -A CONFIG=(
-  [full-image]=configs/mask2former/mask2former_r18-w32_1xb4-512x1024-300it_synthetic-streets-full-image.py
-  [crop]=configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py
-  [crop-ibs-random]=configs/mask2former/mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-300it_synthetic-streets.py
-  [crop-ibs-class-paired]=configs/mask2former/mask2former-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-300it_synthetic-streets.py
+  [full_image]=$M2F/mask2former_r18-w32_1xb4-512x1024-600it_synthetic-streets-full-image.py
+  [crop]=$M2F/mask2former_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+  [ibs_random]=$M2F/mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+  [ibs_class_paired]=$M2F/mask2former-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-600it_synthetic-streets.py
 )
-declare -A LABEL=(
-  [full-image]='full image'
-  [crop]='crop'
-  [crop-ibs-random]='crop + IBS (random pairing)'
-  [crop-ibs-class-paired]='crop + IBS + class-paired sampling'
-)
+CONFIG[crop_d0]=${CONFIG[crop]}
+CONFIG[ibs_class_paired_d0]=${CONFIG[ibs_class_paired]}
+read -r -a SETTINGS <<< "$SETTINGS_ARG"
+for setting in "${SETTINGS[@]}"; do
+  [[ -n ${CONFIG[$setting]:-} ]] || {
+    echo "reproduce_synthetic.sh: unknown setting $setting (one of: $ALL_SETTINGS)" >&2; exit 2; }
+done
 HEIGHT=$("$PYTHON" -c "print(round(512 * $SCALE))")
 WIDTH=$("$PYTHON" -c "print(round(1024 * $SCALE))")
-DATA=data/synthetic-${HEIGHT}x${WIDTH}-val${NUM_VAL}
+GEN_MAJOR=$("$PYTHON" -c "from mmibs.datasets.synthetic import GENERATOR_MAJOR; print(GENERATOR_MAJOR)")
+DATA=data/synthetic-v${GEN_MAJOR}-${HEIGHT}x${WIDTH}-t${NUM_TRAIN}-v${NUM_VAL}
+data_of() { if [[ $1 == *_d0 ]]; then echo "$DATA-d0"; else echo "$DATA"; fi; }
 START=$(date +%s)
 
 log() { echo "[reproduce $(date +%H:%M:%S)] $*"; }
@@ -80,87 +103,124 @@ for setting in "${SETTINGS[@]}"; do
   # shellcheck disable=SC2086
   "$PYTHON" tools/experiment_config.py "${CONFIG[$setting]}" \
     --out "$OUT/runs/${setting}_seed{seed}/config.py" --scale "$SCALE" --iters "$ITERS" \
-    --seeds $SEEDS --data-root "$DATA/"
+    --seeds $SEEDS --data-root "$(data_of "$setting")/"
 done
 log "configs written to $OUT/runs (scale $SCALE, $ITERS iterations, seeds $SEEDS)"
 [[ $DRY_RUN == 1 ]] && exit 0
 
-if [[ ! -f $DATA/annotations/panoptic_val.json ]]; then
-  log "generating $DATA (${HEIGHT}x${WIDTH}, $NUM_TRAIN train / $NUM_VAL val images)"
-  "$PYTHON" tools/dataset_converters/make_synthetic_panoptic.py --out "$DATA" \
+generate() {  # generate DIR [generator options]
+  local dir=$1; shift
+  [[ -f $dir/annotations/panoptic_val.json ]] && return 0
+  log "generating $dir (${HEIGHT}x${WIDTH}, $NUM_TRAIN train / $NUM_VAL val images $*)"
+  "$PYTHON" tools/dataset_converters/make_synthetic_panoptic.py --out "$dir" \
     --height "$HEIGHT" --width "$WIDTH" --num-train "$NUM_TRAIN" --num-val "$NUM_VAL" \
-    --no-progress > /dev/null
-fi
+    --no-progress "$@" > /dev/null
+}
+generate "$DATA"
+[[ " ${SETTINGS[*]} " == *_d0\ * ]] && generate "$DATA-d0" --instance-diversity 0
 
-# Seed by seed, so that an early stop leaves complete comparisons.
+train() {  # train SETTING SEED
+  local run=$OUT/runs/${1}_seed$2
+  if [[ -f $run/done ]]; then log "$run: done, skipped"; return 0; fi
+  log "$run: training"
+  local resume=()
+  [[ -f $run/last_checkpoint ]] && resume=(--resume)
+  local t0
+  t0=$(date +%s)
+  "$PYTHON" tools/train.py "$run/config.py" --work-dir "$run" "${resume[@]}" \
+    > "$run/train.log" 2>&1 || { log "$run: FAILED, see $run/train.log"; exit 1; }
+  echo $(( $(date +%s) - t0 )) > "$run/wall_s"
+  touch "$run/done"
+  log "$run: finished in $(cat "$run/wall_s") s"
+}
+# Seed by seed over the crop-resolution settings, so that an early stop leaves complete
+# comparisons; then the expensive full-image runs.
 for seed in $SEEDS; do
   for setting in "${SETTINGS[@]}"; do
-    run=$OUT/runs/${setting}_seed$seed
-    if [[ -f $run/done ]]; then log "$run: done, skipped"; continue; fi
-    log "$run: training"
-    resume=()
-    [[ -f $run/last_checkpoint ]] && resume=(--resume)
-    t0=$(date +%s)
-    "$PYTHON" tools/train.py "$run/config.py" --work-dir "$run" "${resume[@]}" \
-      > "$run/train.log" 2>&1 || { log "$run: FAILED, see $run/train.log"; exit 1; }
-    echo $(( $(date +%s) - t0 )) > "$run/wall_s"
-    touch "$run/done"
-    log "$run: finished in $(cat "$run/wall_s") s"
+    [[ $setting == full_image ]] || train "$setting" "$seed"
   done
 done
+if [[ " ${SETTINGS[*]} " == *" full_image "* ]]; then
+  for seed in $SEEDS; do train full_image "$seed"; done
+fi
+[[ $REPORT_ON == 1 ]] || exit 0
 
 REPORT=$OUT/report
 mkdir -p "$REPORT"
+runs_of() {  # the comma-separated finished runs of SETTING, in seed order
+  local paths=()
+  for seed in $SEEDS; do
+    [[ -f $OUT/runs/${1}_seed$seed/done ]] && paths+=("$OUT/runs/${1}_seed$seed")
+  done
+  (IFS=,; echo "${paths[*]}")
+}
 specs=()
+paired=()
+n_crop=$(runs_of crop | tr ',' '\n' | grep -c . || true)
 for setting in "${SETTINGS[@]}"; do
-  paths=()
-  for seed in $SEEDS; do paths+=("$OUT/runs/${setting}_seed$seed"); done
-  specs+=("${LABEL[$setting]}=$(IFS=,; echo "${paths[*]}")")
+  runs=$(runs_of "$setting")
+  [[ -n $runs ]] || continue
+  specs+=("$setting=$runs")
+  n=$(echo "$runs" | tr ',' '\n' | grep -c .)
+  [[ $n == "$n_crop" ]] && paired+=("$setting=$runs")
 done
 METRICS=(PQ PQ_th PQ_st Acc_th Prec_th confusion@30 confusion@50 confusion@70)
-"$PYTHON" tools/analysis_tools/results_table.py "${specs[@]}" --baseline crop \
-  --metrics "${METRICS[@]}" --out "$REPORT/table.md"
+if [[ " ${SETTINGS[*]} " == *" crop "* && $n_crop -gt 0 ]]; then
+  # The paired comparison covers the settings with as many finished seeds as crop.
+  "$PYTHON" tools/analysis_tools/results_table.py "${paired[@]}" --baseline crop --ci \
+    --metrics "${METRICS[@]}" --out "$REPORT/table.md" --summary-json "$REPORT/summary.json"
+else
+  "$PYTHON" tools/analysis_tools/results_table.py "${specs[@]}" --metrics "${METRICS[@]}" \
+    --out "$REPORT/table.md"
+fi
 per_run=()
 for seed in $SEEDS; do
   for setting in "${SETTINGS[@]}"; do
-    per_run+=("${setting}_seed$seed=$OUT/runs/${setting}_seed$seed")
+    run=$OUT/runs/${setting}_seed$seed
+    [[ -f $run/done ]] && per_run+=("${setting}_seed$seed=$run")
   done
 done
 "$PYTHON" tools/analysis_tools/results_table.py "${per_run[@]}" --metrics "${METRICS[@]}" \
   --out "$REPORT/table_per_run.md" > /dev/null
+ibs_runs=()
+for run in "${per_run[@]}"; do [[ ${run%%=*} == ibs_* ]] && ibs_runs+=("${run#*=}"); done
+if [[ ${#ibs_runs[@]} -gt 0 ]]; then
+  "$PYTHON" tools/analysis_tools/ibs_diagnostics.py "${ibs_runs[@]}" \
+    --out "$REPORT/diagnostics.md" > /dev/null
+fi
 "$PYTHON" tools/analysis_tools/plot_confusion_curve.py "${specs[@]}" \
   --out "$REPORT/confusion_curve.png" \
   --title "Confusion on synthetic streets val (${HEIGHT}x${WIDTH}, $ITERS it)"
 first_seed=${SEEDS%% *}
 panels=()
 # Figure 6: the crop baseline first (images ordered by its confused segments), then IBS.
-for setting in crop crop-ibs-class-paired full-image; do
+for setting in crop ibs_class_paired full_image; do
   run=$OUT/runs/${setting}_seed$first_seed
-  panels+=(--panel "${LABEL[$setting]}" "$run/config.py" "$(cat "$run/last_checkpoint")")
+  [[ -f $run/done ]] && panels+=(--panel "$setting" "$run/config.py" "$(cat "$run/last_checkpoint")")
 done
-"$PYTHON" tools/analysis_tools/visualize_confusion.py "$DATA/annotations/panoptic_val.json" \
-  --img-dir "$DATA/images/val" "${panels[@]}" --out-dir "$REPORT/panels" --max-images 4 \
-  --order confused
+if [[ ${#panels[@]} -ge 6 ]]; then
+  "$PYTHON" tools/analysis_tools/visualize_confusion.py "$DATA/annotations/panoptic_val.json" \
+    --img-dir "$DATA/images/val" "${panels[@]}" --out-dir "$REPORT/panels" --max-images "$PANEL_IMAGES" \
+    --order confused
+fi
 
 {
   echo "# Synthetic reproduction report"
   echo
-  echo "Command: \`bash tools/reproduce_synthetic.sh --out $OUT --seeds \"$SEEDS\" --iters $ITERS --scale $SCALE --num-val $NUM_VAL\`"
+  echo "Command: \`bash tools/reproduce_synthetic.sh ${ARGS[*]}\`"
   echo
   echo "Machine: $(nproc --all) CPU cores, $(uname -m), OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}," \
     "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
-  echo "Data: $DATA (${HEIGHT}x${WIDTH}, $NUM_TRAIN train / $NUM_VAL val images)"
+  echo "Data: $DATA (${HEIGHT}x${WIDTH}, $NUM_TRAIN train / $NUM_VAL val images; *_d0: $DATA-d0)"
   echo
   echo "| run | wall s (train + val) |"
   echo "|---|---|"
   total=0
-  for seed in $SEEDS; do
-    for setting in "${SETTINGS[@]}"; do
-      wall=$(cat "$OUT/runs/${setting}_seed$seed/wall_s")
-      total=$(( total + wall ))
-      echo "| ${setting}_seed$seed | $wall |"
-    done
+  for run in "${per_run[@]}"; do
+    wall=$(cat "${run#*=}/wall_s")
+    total=$(( total + wall ))
+    echo "| ${run%%=*} | $wall |"
   done
   echo
   echo "Sum of the runs' wall times: $total s; this invocation (skipping finished runs," \

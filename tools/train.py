@@ -3,7 +3,7 @@ r"""Train a panoptic model with mmibs (mmengine Runner).
 Examples::
 
     python tools/train.py \
-        configs/mask2former/mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py
+        configs/mask2former/mask2former_r18-w32_1xb4-256x512-600it_synthetic-streets.py
     bash tools/dist_train.sh CONFIG 2          # torchrun; gloo when there is no GPU
     python tools/train.py CONFIG --resume      # continue from the latest checkpoint of the work dir
 """

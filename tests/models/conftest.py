@@ -21,7 +21,7 @@ NUM_THINGS, NUM_STUFF = 3, 5
 def head_cfg(repo_root) -> Config:
     """The baseline synthetic config's head (with train/test cfg), 3 decoder layers, 256 points."""
     cfg = Config.fromfile(str(repo_root / 'configs/mask2former'
-                              / 'mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'))
+                              / 'mask2former_r18-w32_1xb4-256x512-600it_synthetic-streets.py'))
     head = copy.deepcopy(cfg.model.panoptic_head)
     head.train_cfg = copy.deepcopy(cfg.model.train_cfg)
     head.train_cfg.num_points = 256

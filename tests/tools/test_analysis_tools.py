@@ -20,7 +20,7 @@ from mmibs.evaluation.panoptic_png import read_panoptic_png
 
 TINY_H, TINY_W = 128, 256  # conftest's tiny images
 CLASS_PAIRED = ('configs/mask2former/mask2former-ibs-partner-pairing-class-paired_'
-                'r18-w32_1xb4-256x512-300it_synthetic-streets.py')
+                'r18-w32_1xb4-256x512-600it_synthetic-streets.py')
 
 
 def quiet(func, *args):
@@ -220,6 +220,44 @@ def test_results_table_means_spreads_and_deltas(tool, trained, tmp_path):
     assert lines[4].startswith(f'| tiny | 1 | {pq:.1f} ({pq - 61.0:+.1f}) |')
 
 
+def test_results_table_paired_cis_and_summary_json(tool, tmp_path):
+    from scipy.stats import ttest_rel
+    crop_pq, ibs_pq = [60.0, 62.0, 61.0], [63.0, 66.0, 62.0]
+    crop = [write_run(tmp_path / f'c{i}', fake_metrics(pq, {50: 40.0 + i}))
+            for i, pq in enumerate(crop_pq)]
+    ibs = [write_run(tmp_path / f'i{i}', fake_metrics(pq, {50: 30.0 - 2 * i}))
+           for i, pq in enumerate(ibs_pq)]
+    summary_path = tmp_path / 'summary.json'
+    table = quiet(tool('analysis_tools/results_table').main,
+                  ['crop=' + ','.join(map(str, crop)), 'ibs=' + ','.join(map(str, ibs)),
+                   '--baseline', 'crop', '--ci', '--metrics', 'PQ', 'confusion@50',
+                   '--summary-json', str(summary_path)])
+    # The reference: scipy's paired t-test interval of the same differences.
+    ref = ttest_rel(ibs_pq, crop_pq).confidence_interval(0.95)
+    summary = json.loads(summary_path.read_text())
+    assert summary['n_seeds'] == 3
+    assert summary['settings']['crop']['pq'] == pytest.approx(61.0)
+    assert summary['settings']['ibs']['confusion@50'] == pytest.approx(28.0)
+    pq = summary['vs_crop']['ibs']['pq']
+    assert pq['diff'] == pytest.approx(8 / 3)
+    assert pq['ci95'] == pytest.approx([ref.low, ref.high])
+    # confusion: differences -10, -13, -16
+    ref = ttest_rel([30.0, 28.0, 26.0], [40.0, 41.0, 42.0]).confidence_interval(0.95)
+    assert summary['vs_crop']['ibs']['confusion@50']['ci95'] == pytest.approx(
+        [ref.low, ref.high])
+    assert 'crop' not in summary['vs_crop']
+    row = table.splitlines()[3]
+    assert row.startswith(f'| ibs | 3 | 63.7 ± 2.1 (+2.7 [{pq["ci95"][0]:+.1f}, '
+                          f'{pq["ci95"][1]:+.1f}]) |')
+    with pytest.raises(SystemExit, match=r"--ci pairs runs by seed: \['short'\]"):
+        tool('analysis_tools/results_table').main(
+            ['crop=' + ','.join(map(str, crop)), f'short={ibs[0]}', '--baseline', 'crop',
+             '--ci', '--metrics', 'PQ'])
+    with pytest.raises(SystemExit, match='--summary-json needs --baseline'):
+        tool('analysis_tools/results_table').main(
+            [f'crop={crop[0]}', '--metrics', 'PQ', '--summary-json', str(summary_path)])
+
+
 def test_results_table_errors_name_the_run(tool, tmp_path):
     tool = tool('analysis_tools/results_table')
     run = write_run(tmp_path / 'r', dict(PQ=1.0))
@@ -303,7 +341,8 @@ def test_derive_config_scales_every_pixel_size(repo_root, tool):
 
 
 def test_reproduction_script_dry_run(repo_root, tmp_path):
-    """The script's plan: 4 settings x seeds, derived configs with the same budget and seed."""
+    """The protocol's plan: 6 settings x seeds, derived configs with the same budget and seed;
+    the diversity-0 settings train on their own data root."""
     import subprocess
     script = repo_root / 'tools' / 'reproduce_synthetic.sh'
     proc = subprocess.run(['bash', str(script), '--dry-run', '--seeds', '0 1', '--iters', '7',
@@ -312,14 +351,21 @@ def test_reproduction_script_dry_run(repo_root, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     configs = sorted((tmp_path / 'rep' / 'runs').glob('*/config.py'))
     names = [p.parent.name for p in configs]
-    assert names == ['crop-ibs-class-paired_seed0', 'crop-ibs-class-paired_seed1',
-                     'crop-ibs-random_seed0', 'crop-ibs-random_seed1', 'crop_seed0',
-                     'crop_seed1', 'full-image_seed0', 'full-image_seed1']
+    settings = ['crop', 'crop_d0', 'full_image', 'ibs_class_paired', 'ibs_class_paired_d0',
+                'ibs_random']
+    assert names == sorted(f'{s}_seed{seed}' for s in settings for seed in (0, 1))
     from mmengine.config import Config
     for path in configs:
         cfg = Config.fromfile(str(path))
         assert cfg.train_cfg.max_iters == 7 and cfg.train_dataloader.batch_size == 4
         assert cfg.randomness.seed == int(path.parent.name[-1])
+        root = cfg.train_dataloader.dataset.data_root
+        assert root == 'data/synthetic-v2-256x512-t100-v20' + (
+            '-d0/' if '_d0_' in path.parent.name else '/')
+        assert cfg.val_evaluator.seg_prefix == root + 'annotations/panoptic_val/'
+    proc = subprocess.run(['bash', str(script), '--dry-run', '--settings', 'crop nonsense'],
+                          cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and 'unknown setting nonsense' in proc.stderr
     shutil.rmtree(tmp_path / 'rep')
 
 

@@ -34,7 +34,7 @@ class RunMetricsError(ValueError):
     """A run has no readable panoptic metrics; the message names the path."""
 
 
-def _json_lines(path: str) -> List[dict]:
+def json_lines(path: str) -> List[dict]:
     """The JSON objects of a JSON-lines file (mmengine's ``scalars.json``)."""
     records = []
     with open(path, encoding='utf-8') as f:
@@ -88,7 +88,7 @@ def load_run_metrics(path: str) -> Dict[str, float]:
                        key=lambda p: (osp.relpath(p, path).split(osp.sep)[0], p))
         metrics = {}
         for file in files:
-            metrics = _from_records(_json_lines(file)) or metrics
+            metrics = _from_records(json_lines(file)) or metrics
         if not metrics:
             raise RunMetricsError(
                 f'{path}: no panoptic metrics (no "{PREFIX}PQ" record in '
@@ -104,7 +104,7 @@ def load_run_metrics(path: str) -> Dict[str, float]:
         data = None  # JSON lines
     if isinstance(data, dict) and 'All' in data and 'acc_th' in data:
         return _from_eval_json(data)
-    metrics = _from_records(_json_lines(path))
+    metrics = _from_records(json_lines(path))
     if not metrics:
         raise RunMetricsError(f'{path}: no "{PREFIX}PQ" record and not an eval_panoptic.py '
                               'results file')
@@ -154,3 +154,27 @@ def mean_std(values: Sequence[float]) -> Tuple[float, float]:
     """Mean and sample standard deviation (ddof 1; nan for a single value)."""
     arr = np.asarray(values, dtype=np.float64)
     return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else math.nan
+
+
+def paired_difference(values: Sequence[float], baseline: Sequence[float],
+                      confidence: float = 0.95) -> Tuple[float, float, float]:
+    """Mean of the paired differences ``values[i] - baseline[i]`` (run i of both settings has
+    the same seed) and its two-sided Student-t confidence interval.
+
+    Returns:
+        ``(mean, low, high)``; ``low`` and ``high`` are nan with fewer than 2 pairs.
+
+    Raises:
+        ValueError: the two settings have different numbers of runs.
+    """
+    if len(values) != len(baseline):
+        raise ValueError(f'paired differences need as many runs as the baseline: '
+                         f'{len(values)} vs {len(baseline)}')
+    diff = np.asarray(values, dtype=np.float64) - np.asarray(baseline, dtype=np.float64)
+    mean = float(diff.mean())
+    if len(diff) < 2:
+        return mean, math.nan, math.nan
+    from scipy.stats import t  # scipy comes with mmdet
+    half = float(t.ppf(0.5 + confidence / 2, len(diff) - 1) * diff.std(ddof=1) /
+                 math.sqrt(len(diff)))
+    return mean, mean - half, mean + half

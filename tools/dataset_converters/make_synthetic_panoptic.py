@@ -56,10 +56,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='probability of an ego-vehicle void band')
     parser.add_argument('--noise-std', type=float, default=None,
                         help='std of the additive image noise')
+    parser.add_argument('--instance-diversity', type=float, default=None,
+                        help='how much instances of a class differ, 0 (clones) ... 1 '
+                        '(real-street-like colour, size and shape variation); default 0.5')
     parser.add_argument('--color-jitter', type=float, default=None,
                         help='std of the per-instance colour jitter')
     parser.add_argument('--outline-width', type=int, default=None,
                         help='instance outline width in px (default: auto)')
+    parser.add_argument('--min-instance-fraction', type=float, default=None,
+                        help='thing instances with a smaller visible area fraction become void '
+                        '(default 4e-3)')
     parser.add_argument('--jpeg-quality', type=int, default=None,
                         help='JPEG quality 1-100')
     parser.add_argument('--overwrite', action='store_true',
@@ -81,8 +87,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         'seed': args.seed,
     }
     for name in ('truck_prob', 'large_instance_prob', 'touching_prob',
-                 'crowd_prob', 'void_prob', 'noise_std', 'color_jitter',
-                 'outline_width', 'jpeg_quality'):
+                 'crowd_prob', 'void_prob', 'noise_std', 'instance_diversity', 'color_jitter',
+                 'outline_width', 'min_instance_fraction', 'jpeg_quality'):
         value = getattr(args, name)
         if value is not None:
             overrides[name] = value

@@ -34,7 +34,7 @@ from .categories import (
     THING_CATEGORY_IDS,
     THING_CLASSES,
 )
-from .config import GENERATOR_VERSION, SPLITS, SyntheticStreetsConfig
+from .config import GENERATOR_MAJOR, GENERATOR_VERSION, SPLITS, SyntheticStreetsConfig
 from .renderer import SyntheticStreetSample, render_synthetic_street
 from .writer import generate_synthetic_streets
 
@@ -45,6 +45,7 @@ __all__ = [
     'CATEGORY_IDS',
     'THING_CATEGORY_IDS',
     'STUFF_CATEGORY_IDS',
+    'GENERATOR_MAJOR',
     'GENERATOR_VERSION',
     'SPLITS',
     'SyntheticStreetsConfig',

@@ -27,9 +27,11 @@ Cityscapes:
   bumper-to-bumper (``touching_prob``) and persons stand shoulder to
   shoulder; nearer instances occlude farther ones (painter's algorithm) and
   the panoptic map only keeps the visible part of each instance;
-* **shared appearance** - all instances of a class use the same appearance
-  colour and shape template with only a small per-instance jitter
-  (``color_jitter``), so class appearance alone cannot separate them;
+* **instances that differ, classes that stay recognisable** - every
+  instance varies the class template's colour, size, proportions and parts
+  by ``instance_diversity`` (:mod:`.diversity`; 0 = clones of the template
+  with a small ``color_jitter``, as generator 1.x), as cars, trucks and
+  persons differ in real streets, while silhouette and parts keep the class;
 * **local separability** - every instance gets a dark outline
   (``outline_width``, 2-3 px at 512x1024) and class-specific inner
   structure (car: cabin, windows, wheels, lights; truck: cargo box, cabin,
@@ -155,7 +157,7 @@ class StreetRenderer:
 
     # ------------------------------------------------------------ helpers
     def _jitter(self, color: Color, amount: Optional[float] = None) -> Color:
-        """Per-instance colour jitter (small, so instances look alike)."""
+        """Per-instance colour jitter on top of the diversity (:mod:`.diversity`)."""
         sigma = self.cfg.color_jitter if amount is None else amount
         if sigma <= 0:
             return color

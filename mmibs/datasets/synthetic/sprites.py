@@ -159,22 +159,29 @@ def draw_wheels(s: Sprite, centres_x: Sequence[float], r: float) -> None:
         s.ellipse((cx - rh, h - 1 - r - rh, cx + rh, h - 1 - r + rh), HUB, silhouette=False)
 
 
-def car_sprite(length: float, height: float, body: Color,
-               window: Color) -> Sprite:
-    """Side view of a car facing right: body, cabin, windows, wheels."""
+def car_sprite(length: float, height: float, body: Color, window: Color,
+               cabin: Tuple[float, float, float] = (0.29, 0.63, 0.03)) -> Sprite:
+    """Side view of a car facing right: body, cabin, windows, wheels.
+
+    ``cabin`` = (front, back, roof): x of the cabin's top front / back corners as fractions of
+    the length, y of its roof as a fraction of the height (:func:`diversity.car_shape`).
+    """
     w, h = max(2, int(round(length))), max(2, int(round(height)))
+    front, back, roof = cabin
     s = Sprite(w, h)
     s.rect((0, 0.36 * h, w - 1, 0.84 * h), body, radius=0.14 * h)
-    s.polygon([(0.15 * w, 0.42 * h), (0.29 * w, 0.03 * h),
-               (0.63 * w, 0.03 * h), (0.80 * w, 0.42 * h)], body)
-    s.polygon([(0.21 * w, 0.39 * h), (0.31 * w, 0.10 * h),
-               (0.465 * w, 0.10 * h), (0.465 * w, 0.39 * h)], window,
+    s.polygon([(0.15 * w, 0.42 * h), (front * w, roof * h),
+               (back * w, roof * h), (min(0.92, back + 0.17) * w, 0.42 * h)], body)
+    mid = 0.5 * (front + back)
+    s.polygon([(0.21 * w, 0.39 * h), ((front + 0.02) * w, (roof + 0.07) * h),
+               ((mid - 0.02) * w, (roof + 0.07) * h), ((mid - 0.02) * w, 0.39 * h)], window,
               silhouette=False)
-    s.polygon([(0.505 * w, 0.39 * h), (0.505 * w, 0.10 * h),
-               (0.615 * w, 0.10 * h), (0.74 * w, 0.39 * h)], window,
+    s.polygon([((mid + 0.02) * w, 0.39 * h), ((mid + 0.02) * w, (roof + 0.07) * h),
+               ((back - 0.015) * w, (roof + 0.07) * h),
+               ((min(0.92, back + 0.17) - 0.06) * w, 0.39 * h)], window,
               silhouette=False)
     dark = scale_color(body, 0.6)
-    s.rect((0.48 * w, 0.42 * h, 0.49 * w, 0.76 * h), dark,
+    s.rect(((mid - 0.005) * w, 0.42 * h, (mid + 0.005) * w, 0.76 * h), dark,
            silhouette=False)
     s.rect((0.16 * w, 0.50 * h, 0.84 * w, 0.53 * h), dark,
            silhouette=False)
@@ -186,20 +193,21 @@ def car_sprite(length: float, height: float, body: Color,
     return s
 
 
-def truck_sprite(length: float, height: float, cabin: Color,
-                 cargo: Color) -> Sprite:
-    """Side view of a truck facing right: cargo box, cabin, 3 wheels."""
+def truck_sprite(length: float, height: float, cabin: Color, cargo: Color,
+                 cargo_length: float = 0.70) -> Sprite:
+    """Side view of a truck facing right: cargo box (``cargo_length`` of the length), cabin,
+    3 wheels."""
     w, h = max(2, int(round(length))), max(2, int(round(height)))
     s = Sprite(w, h)
     s.rect((0.02 * w, 0.74 * h, w - 1, 0.88 * h), (52, 52, 58))
-    s.rect((0, 0, 0.70 * w, 0.80 * h), cargo, radius=0.02 * h)
+    s.rect((0, 0, cargo_length * w, 0.80 * h), cargo, radius=0.02 * h)
     rib = scale_color(cargo, 0.82)
-    for fx in np.linspace(0.08, 0.62, 6):
+    for fx in np.linspace(0.08, cargo_length - 0.08, 6):
         s.rect((fx * w, 0.04 * h, fx * w + max(1.0, 0.006 * w),
                 0.76 * h), rib, silhouette=False)
-    s.polygon([(0.72 * w, 0.24 * h), (0.90 * w, 0.24 * h),
+    s.polygon([((cargo_length + 0.02) * w, 0.24 * h), (0.90 * w, 0.24 * h),
                (w - 1, 0.46 * h), (w - 1, 0.84 * h),
-               (0.72 * w, 0.84 * h)], cabin)
+               ((cargo_length + 0.02) * w, 0.84 * h)], cabin)
     s.polygon([(0.80 * w, 0.29 * h), (0.89 * w, 0.29 * h),
                (0.965 * w, 0.46 * h), (0.80 * w, 0.46 * h)], WINDOW,
               silhouette=False)
@@ -209,11 +217,11 @@ def truck_sprite(length: float, height: float, cabin: Color,
     return s
 
 
-def person_sprite(height: float, clothes: Color, pants: Color,
-                  skin: Color, stride: float) -> Sprite:
-    """Front view of a standing person: head, torso, arms, legs."""
+def person_sprite(height: float, clothes: Color, pants: Color, skin: Color, stride: float,
+                  width: float = 0.36) -> Sprite:
+    """Front view of a standing person (``width`` x height wide): head, torso, arms, legs."""
     h = max(MIN_SPRITE_PX, int(round(height)))
-    w = max(3, int(round(0.36 * height)))
+    w = max(3, int(round(width * height)))
     s = Sprite(w, h)
     # legs (``stride`` spreads them a little)
     lx = 0.23 + 0.04 * stride

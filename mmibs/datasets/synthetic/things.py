@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, List, Optional, Tuple
 
 import numpy as np
 
+from . import diversity as div
 from .sprites import (
     CAR_BODY,
     K_CAR,
@@ -62,9 +63,10 @@ def add_vehicle_rows(street: StreetRenderer) -> None:
             truck = bool(rng.random() < cfg.truck_prob)
             y = row_y + rng.uniform(-0.012, 0.012) * H
             k = K_TRUCK if truck else K_CAR
-            vh = street._depth_height(y, k) * rng.uniform(0.93, 1.07)
+            d = cfg.instance_diversity
+            vh = street._depth_height(y, k) * rng.uniform(0.93, 1.07) * div.factor(rng, 0.15, d)
             vl = vh * (rng.uniform(2.4, 2.9) if truck
-                       else rng.uniform(2.2, 2.6))
+                       else rng.uniform(2.2, 2.6)) * div.factor(rng, 0.12, d)
             if i > 0:
                 if rng.random() < cfg.touching_prob:
                     x += rng.uniform(-0.10, 0.0) * prev_len
@@ -104,10 +106,14 @@ def queue_vehicle(street: StreetRenderer, truck: bool, x_left: float, y_bottom: 
                   length: float, height: float,
                   facing_left: bool) -> None:
     """Queue one car or truck; fully off-screen vehicles are skipped."""
+    rng, d = street.rng, street.cfg.instance_diversity
     if truck:
-        colors = (street._jitter(TRUCK_CABIN), street._jitter(TRUCK_CARGO))
+        colors = (street._jitter(div.paint_color(rng, TRUCK_CABIN, d)),
+                  street._jitter(div.paint_color(rng, TRUCK_CARGO, d)))
+        cargo_length = div.truck_shape(rng, d)
     else:
-        colors = (street._jitter(CAR_BODY), street._jitter(WINDOW, 4))
+        colors = (street._jitter(div.paint_color(rng, CAR_BODY, d)), street._jitter(WINDOW, 4))
+        cabin = div.car_shape(rng, d)
     if height < MIN_SPRITE_PX or x_left + length < 0 or x_left > street.W:
         return
     seg_id = street._instance_id('truck' if truck else 'car')
@@ -116,9 +122,9 @@ def queue_vehicle(street: StreetRenderer, truck: bool, x_left: float, y_bottom: 
         shadow(street, x_left + length / 2, y_bottom, length * 0.54,
                max(1.0, height * 0.07))
         if truck:
-            sprite = truck_sprite(length, height, *colors)
+            sprite = truck_sprite(length, height, *colors, cargo_length=cargo_length)
         else:
-            sprite = car_sprite(length, height, *colors)
+            sprite = car_sprite(length, height, *colors, cabin=cabin)
         street._blit_instance(sprite, int(round(x_left)),
                               int(round(y_bottom - sprite.height + 1)),
                               seg_id, flip=facing_left)
@@ -142,19 +148,21 @@ def shadow(street: StreetRenderer, cx: float, cy: float, rx: float, ry: float) -
 def queue_person(street: StreetRenderer, x_center: float, y_foot: float, size: float,
                  seg_id: Optional[int], name: str = 'person') -> None:
     """Queue one person; ``seg_id=None`` allocates a new instance id."""
-    height = street._depth_height(y_foot, K_PERSON) * size
-    width = 0.36 * height
-    clothes = street._jitter(PERSON_CLOTHES)
-    pants = street._jitter(PERSON_PANTS, street.cfg.color_jitter / 2)
-    skin = street._jitter(PERSON_SKIN, 6)
-    stride = float(street.rng.uniform(0.0, 1.0))
+    rng, d = street.rng, street.cfg.instance_diversity
+    height = street._depth_height(y_foot, K_PERSON) * size * div.factor(rng, 0.15, d)
+    width_factor = div.person_shape(rng, d)
+    width = width_factor * height
+    clothes = street._jitter(div.paint_color(rng, PERSON_CLOTHES, d))
+    pants = street._jitter(div.paint_color(rng, PERSON_PANTS, d), street.cfg.color_jitter / 2)
+    skin = street._jitter(div.skin_color(rng, PERSON_SKIN, d), 6)
+    stride = float(rng.uniform(0.0, 1.0))
     if height < 2 * MIN_SPRITE_PX or x_center + width < 0 or \
             x_center - width > street.W:
         return
     sid = street._instance_id(name) if seg_id is None else seg_id
 
     def draw() -> None:
-        sprite = person_sprite(height, clothes, pants, skin, stride)
+        sprite = person_sprite(height, clothes, pants, skin, stride, width=width_factor)
         street._blit_instance(sprite,
                               int(round(x_center - sprite.width / 2)),
                               int(round(y_foot - sprite.height + 1)), sid)

@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmdet.utils import reduce_mean
+from mmengine.logging import MessageHub
 from torch import Tensor
 
 
@@ -28,20 +29,37 @@ class IBSLoss(nn.Module):
             the authors' code does; ``'all_reduce'`` divides by that number averaged over all
             processes (as mmdet normalises the regular mask losses). Clamped to at least 1.
         loss_weight: Multiplier of the loss (the authors: 50 on Cityscapes, 100 on Vistas).
+        warmup_iters: 0 (default, the authors): ``loss_weight`` from the first iteration. N > 0:
+            the weight rises linearly, ``loss_weight * min(1, (iter + 1) / N)``, over the first N
+            training iterations, ``iter`` being the runner's current iteration (mmengine's
+            ``MessageHub`` info ``'iter'``, set by ``RuntimeInfoHook`` before every iteration
+            and restored on resume; 0 outside a runner). A deviation from the authors, for
+            from-scratch models whose thing masks are not formed yet (docs/ibs.md).
     """
 
     def __init__(self,
                  alpha: float = 0.25,
                  gamma: float = 2.0,
                  normalizer: str = 'local',
-                 loss_weight: float = 1.0) -> None:
+                 loss_weight: float = 1.0,
+                 warmup_iters: int = 0) -> None:
         super().__init__()
         if normalizer not in ('local', 'all_reduce'):
             raise ValueError(f"normalizer must be 'local' or 'all_reduce', got {normalizer!r}")
+        if not isinstance(warmup_iters, int) or warmup_iters < 0:
+            raise ValueError(f'warmup_iters must be an integer >= 0, got {warmup_iters!r}')
         self.alpha = alpha
         self.gamma = gamma
         self.normalizer = normalizer
         self.loss_weight = loss_weight
+        self.warmup_iters = warmup_iters
+
+    def current_weight(self) -> float:
+        """``loss_weight``, scaled by the linear warm-up at the runner's current iteration."""
+        if self.warmup_iters == 0:
+            return self.loss_weight
+        step = int(MessageHub.get_current_instance().get_info('iter', 0))
+        return self.loss_weight * min(1.0, (step + 1) / self.warmup_iters)
 
     def forward(self,
                 cross_logits: Tensor,
@@ -77,4 +95,4 @@ class IBSLoss(nn.Module):
         per_mask = focal.mean(dim=1)
         if weight is not None:
             per_mask = per_mask * weight.to(per_mask.dtype)
-        return self.loss_weight * per_mask.sum() / max(avg_factor, 1.0)
+        return self.current_weight() * per_mask.sum() / max(avg_factor, 1.0)

@@ -6,10 +6,11 @@ the crops, forms the cross-crop logits, samples points if asked and applies :cla
 
     self.ibs = MODELS.build(dict(type='IntraBatchSupervision', loss=..., pairing='partner'))
     loss_ibs = self.ibs(rows, src_crop, features, batch_img_metas)
+    loss_ibs, stats = self.ibs.loss_and_stats(rows, src_crop, features, batch_img_metas)
 
 It holds the loss, the pairing and its seeded generator, nothing about the head.
 """
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -72,7 +73,18 @@ class IntraBatchSupervision(nn.Module):
                 batch_img_metas: List[dict],
                 weight: Optional[Tensor] = None,
                 rows_per_mask: int = 1) -> Tensor:
-        """IBS loss of the given thing rows.
+        """IBS loss of the given thing rows (:meth:`loss_and_stats` without the statistics)."""
+        return self.loss_and_stats(rows, src_crop, features, batch_img_metas, weight,
+                                   rows_per_mask)[0]
+
+    def loss_and_stats(self,
+                       rows: Tensor,
+                       src_crop: Tensor,
+                       features: Tensor,
+                       batch_img_metas: List[dict],
+                       weight: Optional[Tensor] = None,
+                       rows_per_mask: int = 1) -> Tuple[Tensor, Dict[str, Tensor]]:
+        """IBS loss of the given thing rows and what it had to learn from.
 
         Args:
             rows: Embeddings of the supervised (thing) segments, shape (N, C).
@@ -87,7 +99,11 @@ class IntraBatchSupervision(nn.Module):
                 itself (and all-reduces them with ``normalizer='all_reduce'``).
 
         Returns:
-            Scalar loss (weighted); a graph-connected zero when no row has a target crop.
+            Scalar loss (weighted; a graph-connected zero when no row has a target crop) and
+            ``{'confused': c}``: the fraction of the supervised cross-crop logits (the sampled
+            points, or every pixel) that are > 0, i.e. where the thing embedding of one crop
+            predicts its mask on the other crop; detached, 0 without supervised rows
+            (docs/ibs.md, "Diagnostics").
         """
         targets = self.targets(batch_img_metas, features.device)
         keep = targets[src_crop] >= 0
@@ -105,4 +121,7 @@ class IntraBatchSupervision(nn.Module):
         else:
             logits = logits.flatten(1)
         avg_factor = None if rows_per_mask == 1 else float(max(rows.shape[0] // rows_per_mask, 1))
-        return self.loss(logits, avg_factor=avg_factor, weight=weight)
+        loss = self.loss(logits, avg_factor=avg_factor, weight=weight)
+        with torch.no_grad():
+            confused = (logits > 0).float().mean() if logits.numel() else logits.new_zeros(())
+        return loss, {'confused': confused}

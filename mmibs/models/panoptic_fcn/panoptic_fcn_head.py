@@ -207,9 +207,11 @@ class PanopticFCNHead(BaseModule):
         if self.ibs is not None:
             # IBS: the K kernels of each (instance, level) pair times the features of the
             # paired crop, weighted by the normalised top-K scores, one mask per pair.
-            losses['loss_ibs_th'] = self.ibs(
+            # ibs_confused_th: fraction of those pixels with a logit > 0 (logged, not a loss).
+            losses['loss_ibs_th'], stats = self.ibs.loss_and_stats(
                 embeds.flatten(0, 1), src_crop.repeat_interleave(self.pos_num), encode_feat,
                 batch_img_metas, weight=weights.flatten(), rows_per_mask=self.pos_num)
+            losses['ibs_confused_th'] = stats['confused']
         return losses
 
     def _thing_kernels(self, centers: List[Tensor], kernels: List[Tensor],

@@ -23,7 +23,7 @@ from mmibs.engine import install_checkpoint_loaders
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONFIG = REPO_ROOT / ('configs/mask2former/mask2former-ibs-partner-pairing-class-paired_'
-                      'r18-w32_1xb4-256x512-300it_synthetic-streets.py')
+                      'r18-w32_1xb4-256x512-600it_synthetic-streets.py')
 TINY_CROP_HW = (64, 128)
 SAMPLE_KEYS = ('index', 'segment_id', 'label', 'scale', 'partner', 'seed', 'batch', 'pair')
 

@@ -3,8 +3,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-IBS_CONFIGS = ['mask2former-ibs-partner-pairing_r18-w32_1xb4-256x512-300it_synthetic-streets.py',
-               'mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-300it_synthetic-streets.py']
+IBS_CONFIGS = ['mask2former-ibs-partner-pairing_r18-w32_1xb4-256x512-600it_synthetic-streets.py',
+               'mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-600it_synthetic-streets.py']
 
 
 @pytest.mark.parametrize('name', IBS_CONFIGS)
@@ -12,7 +12,7 @@ def test_runner_trains_the_ibs_config_and_logs_loss_ibs(name, repo_root, synthet
                                                         make_tiny_cfg, tmp_path):
     ibs_cfg = Config.fromfile(str(repo_root / 'configs/mask2former' / name))
     baseline = Config.fromfile(str(repo_root / 'configs/mask2former'
-                                   / 'mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'))
+                                   / 'mask2former_r18-w32_1xb4-256x512-600it_synthetic-streets.py'))
     # The IBS configs change the head only, and keep the baseline's pipeline (with the filter).
     assert ibs_cfg.train_pipeline == baseline.train_pipeline
     assert ibs_cfg.model.backbone == baseline.model.backbone

@@ -12,6 +12,8 @@ from mmibs.models.ibs import pairing as pairing_module
 from mmibs.models.ibs import uncertain_point_coords
 
 IBS_KEYS = ['d1.loss_ibs', 'd2.loss_ibs', 'loss_ibs']
+# Logged diagnostics (no 'loss' in the name, so not part of the total loss).
+CONFUSED_KEYS = ['d1.ibs_confused', 'd2.ibs_confused', 'ibs_confused']
 
 
 def ibs_cfg(**kwargs) -> dict:
@@ -45,7 +47,7 @@ def test_disabled_or_weight_zero_equals_stock_head(build_head, make_batch, ibs):
     if ibs['ibs'] is None:
         assert set(losses) == set(stock_losses)
     else:
-        assert set(losses) == set(stock_losses) | set(IBS_KEYS)
+        assert set(losses) == set(stock_losses) | set(IBS_KEYS) | set(CONFUSED_KEYS)
         assert all(losses[key].item() == 0 for key in IBS_KEYS)
     for key, value in stock_losses.items():
         torch.testing.assert_close(losses[key], value, rtol=0, atol=1e-6)
@@ -58,7 +60,8 @@ def test_ibs_keys_and_regular_losses_unchanged(build_head, make_batch):
     x, samples = make_batch(4)
     stock_losses, _ = _losses_and_grads(build_head(type='Mask2FormerHead'), x, samples)
     losses, _ = _losses_and_grads(build_head(ibs=ibs_cfg()), x, samples)
-    assert set(losses) - set(stock_losses) == set(IBS_KEYS)  # not d0 (query-only prediction)
+    # not d0 (the query-only prediction)
+    assert set(losses) - set(stock_losses) == set(IBS_KEYS) | set(CONFUSED_KEYS)
     assert all(losses[key].item() > 0 for key in IBS_KEYS)
     for key, value in stock_losses.items():
         torch.testing.assert_close(losses[key], value, rtol=0, atol=1e-6)
@@ -85,7 +88,9 @@ class DenseIBSHead(Mask2FormerIBSHead):
                                             self.importance_sample_ratio,
                                             ibs.pairing.generator(logits.device))
             logits = point_sample(logits, coords).squeeze(1)
-        return ibs.loss(logits.flatten(1))
+        logits = logits.flatten(1)
+        confused = (logits > 0).float().mean() if logits.numel() else logits.new_zeros(())
+        return ibs.loss(logits), {'confused': confused}
 
 
 MODELS.register_module(module=DenseIBSHead, force=True)
@@ -101,7 +106,7 @@ def test_lean_equals_dense_through_the_head(build_head, make_batch, pairing, poi
         for head_type in ('Mask2FormerIBSHead', 'DenseIBSHead')
     ]
     (lean_losses, lean_grads), (dense_losses, dense_grads) = results
-    for key in IBS_KEYS:
+    for key in IBS_KEYS + CONFUSED_KEYS:
         torch.testing.assert_close(lean_losses[key], dense_losses[key], rtol=1e-5, atol=1e-5)
     for key, value in dense_grads.items():
         torch.testing.assert_close(lean_grads[key], value, rtol=1e-5, atol=1e-5)

@@ -94,7 +94,8 @@ def test_maskformer_head_gets_ibs_through_the_module(make_batch, weight):
     ibs = dict(type='IntraBatchSupervision', loss=dict(type='IBSLoss', loss_weight=weight))
     losses, grads = losses_and_grads(tiny_maskformer('MaskFormerIBSHead', ibs), x, samples)
     assert list(losses)[:len(stock_losses)] == list(stock_losses)
-    assert set(losses) - set(stock_losses) == {'d0.loss_ibs', 'loss_ibs'}
+    assert set(losses) - set(stock_losses) == {'d0.loss_ibs', 'loss_ibs', 'd0.ibs_confused',
+                                               'ibs_confused'}
     if weight == 0:
         for key, value in stock_losses.items():
             assert torch.equal(losses[key], value), key

@@ -71,7 +71,9 @@ def test_end_to_end_losses_backward_and_predict(tiny_model_cfg, tiny_batch):
     inputs, samples = tiny_batch()
     losses = model.loss(inputs, samples)
     assert set(losses) == {'loss_pos_th', 'loss_pos_st', 'loss_seg_th', 'loss_seg_st',
-                           'loss_ibs_th'}
+                           'loss_ibs_th', 'ibs_confused_th'}
+    confused = losses.pop('ibs_confused_th')  # a logged diagnostic, not a loss
+    assert 0 <= confused.item() <= 1 and not confused.requires_grad
     assert all(torch.isfinite(v) and v > 0 for v in losses.values())
     sum(losses.values()).backward()
     for name, param in model.panoptic_head.named_parameters():

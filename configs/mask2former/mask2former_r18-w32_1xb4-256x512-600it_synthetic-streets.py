@@ -106,12 +106,18 @@ ibs_panoptic_head = dict(
         pairing='partner',  # crop 2k <-> 2k+1; 'random' = the authors' Mask2Former
         point_sampling=True))  # on train_cfg's points, as the mask loss
 
-max_iters = 300
+max_iters = 600
+# The model base's parameter groups, but the backbone at the full learning rate: the base's 0.1
+# protects ImageNet weights, and this backbone is trained from scratch.
+backbone_lr_mult = 1.0
 optim_wrapper = dict(
     type='OptimWrapper',  # the model base's AmpOptimWrapper needs a GPU
     _delete_=True,
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05, eps=1e-8, betas=(0.9, 0.999)),
-    paramwise_cfg=_base_.optim_wrapper.paramwise_cfg,
+    paramwise_cfg=dict(
+        custom_keys=dict(_base_.optim_wrapper.paramwise_cfg.custom_keys,
+                         backbone=dict(lr_mult=backbone_lr_mult, decay_mult=1.0)),
+        norm_decay_mult=_base_.optim_wrapper.paramwise_cfg.norm_decay_mult),
     clip_grad=_base_.optim_wrapper.clip_grad)
 param_scheduler = dict(
     type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters, by_epoch=False)

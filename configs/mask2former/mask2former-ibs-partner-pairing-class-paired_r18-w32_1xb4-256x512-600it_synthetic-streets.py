@@ -7,7 +7,7 @@
 # values are the authors' Cityscapes values halved, as the images are (dataset base). Colour
 # augmentation is left out, as in the crop baseline, so that only the sampling differs. See
 # docs/crop_sampling.md.
-_base_ = './mask2former-ibs-partner-pairing_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
+_base_ = './mask2former-ibs-partner-pairing_r18-w32_1xb4-256x512-600it_synthetic-streets.py'
 
 train_dataloader = dict(
     batch_sampler=_base_.class_paired_batch_sampler,

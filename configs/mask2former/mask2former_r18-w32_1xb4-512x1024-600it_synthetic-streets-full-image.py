@@ -5,7 +5,7 @@
 # the crop baseline's 0.5-2.0 random resize would make full images up to 1024x2048 (on average
 # 1.75x the pixels again). The GT filter is kept so that crowd and 1-pixel segments are handled
 # as in the crop baseline.
-_base_ = './mask2former_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
+_base_ = './mask2former_r18-w32_1xb4-256x512-600it_synthetic-streets.py'
 
 full_size = (1024, 512)  # (w, h), as mmcv scales are given
 batch_augments = [
