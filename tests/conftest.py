@@ -28,10 +28,12 @@ TINY_CROP_HW = (64, 128)
 
 @pytest.fixture(scope='session')
 def synthetic_root(tmp_path_factory) -> Path:
-    """A tiny synthetic-streets dataset (4 train, 2 val images of 128x256), generated once."""
+    """A tiny synthetic-streets dataset (4 train, 2 val images of 128x256), generated once; it
+    keeps the small instances (the default 4e-3 voids everything below 131 px here) and has a
+    crowd segment in every image, so that the tests see every kind of segment."""
     root = tmp_path_factory.mktemp('data') / 'synthetic'
     cfg = SyntheticStreetsConfig(height=TINY_IMAGE_HW[0], width=TINY_IMAGE_HW[1], num_train=4,
-                                 num_val=2, seed=0)
+                                 num_val=2, seed=0, min_instance_fraction=1e-4, crowd_prob=1.0)
     generate_synthetic_streets(root, cfg, progress=False)
     return root
 

@@ -1,9 +1,10 @@
 # Mask2Former crop-training baseline on the embedded "synthetic streets" dataset (512x1024
 # images, 256x512 crops; dataset base), small enough to train on a 2-core CPU in minutes: the
 # R-50 model base shrunk to a half-width ResNet-18 (32 base channels, trained BN, from scratch),
-# 64-d features, 2 pixel-decoder layers, 3 decoder layers, 30 queries; AdamW 1e-3 without AMP,
-# poly schedule, 300 iterations. About 0.7 s per iteration on 2 CPU cores; PQ ~61 after 300
-# (docs/benchmarks.md).
+# 64-d features, 2 pixel-decoder layers, 3 decoder layers, 30 queries; AdamW 1e-3 without AMP
+# (backbone at the full rate), poly schedule, 600 iterations. The reproduction and `make demo`
+# train it at half size (256x512 images, 128x256 crops; tools/reproduce_synthetic.sh), ~0.23 s
+# per iteration on 2 CPU cores; results in docs/reproduction.md.
 #
 # One Mask2Former lineage for every dataset: this repository's model base, which is mmdet's
 # `mask2former/mask2former_r50_8xb2-lsj-50e_coco-panoptic.py` model and optimiser (kept equal by

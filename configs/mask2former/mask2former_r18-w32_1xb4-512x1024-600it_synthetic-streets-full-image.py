@@ -1,5 +1,5 @@
 # Full-image training counterpart of the crop baseline (paper Table 1 / Table 3 "full-image"):
-# the same model, optimizer, schedule, 300 iterations and batch of 4 images, but each image is
+# the same model, optimizer, schedule, 600 iterations and batch of 4 images, but each image is
 # trained on whole at the test size (512x1024) instead of as a 256x512 crop, so every step sees
 # every instance of its images (4x the pixels of a crop step). Only a horizontal flip is applied:
 # the crop baseline's 0.5-2.0 random resize would make full images up to 1024x2048 (on average

@@ -74,8 +74,12 @@ def merged_predictions(synthetic_root, tmp_path_factory):
                                     ann['file_name']))
         segments = [dict(id=s['id'], category_id=s['category_id']) for s in ann['segments_info']]
         if box is None:
-            things = [s for s in ann['segments_info'] if s['category_id'] in (24, 26, 27)
-                      and not s['iscrowd']]
+            # The two largest things of the most frequent thing class.
+            things = [s for s in ann['segments_info']
+                      if s['category_id'] in (24, 26, 27) and not s['iscrowd']]
+            cats = [s['category_id'] for s in things]
+            things = sorted((s for s in things if s['category_id'] == max(cats, key=cats.count)),
+                            key=lambda s: -s['area'])
             keep, gone = things[0], things[1]
             ids[ids == gone['id']] = keep['id']
             segments = [s for s in segments if s['id'] != gone['id']]
@@ -256,6 +260,32 @@ def test_results_table_paired_cis_and_summary_json(tool, tmp_path):
     with pytest.raises(SystemExit, match='--summary-json needs --baseline'):
         tool('analysis_tools/results_table').main(
             [f'crop={crop[0]}', '--metrics', 'PQ', '--summary-json', str(summary_path)])
+
+
+def test_ibs_diagnostics_first_middle_last_and_resumed_runs(tool, tmp_path):
+    diagnostics = tool('analysis_tools/ibs_diagnostics')
+    run = tmp_path / 'ibs'
+
+    def log(timestamp, iters, confused):
+        vis = run / timestamp / 'vis_data'
+        vis.mkdir(parents=True)
+        records = [dict(loss=1.0, loss_ibs=0.1 * i, loss_dice=3.0 - 0.01 * i, ibs_confused=c,
+                        iter=i) for i, c in zip(iters, confused)]
+        records.append({'coco_panoptic/PQ': 50.0, 'step': iters[-1]})  # validation: ignored
+        (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in records))
+
+    log('20260101_000000', [20, 40, 60], [0.5, 0.9, 0.9])
+    # Resumed from iteration 40: iteration 60 is logged again, the later record wins.
+    log('20260101_010000', [60, 80, 100], [0.4, 0.3, 0.2])
+    table = quiet(diagnostics.main, [str(run), '--out', str(tmp_path / 'd.md')])
+    assert (tmp_path / 'd.md').read_text() == table
+    row = table.splitlines()[2]
+    # iterations 20, 40, 60, 80, 100: first 20, middle 60 (the resumed record), last 100
+    assert row == (f'| {run} | 20 / 60 / 100 | 0.500 → 0.400 → 0.200 | 2.000 → 6.000 → 10.000'
+                   ' | 2.800 → 2.400 → 2.000 |')
+    write_run(tmp_path / 'crop', fake_metrics(60.0, {50: 40.0}))
+    with pytest.raises(SystemExit, match='crop: no training record with ibs_confused'):
+        diagnostics.main([str(tmp_path / 'crop')])
 
 
 def test_results_table_errors_name_the_run(tool, tmp_path):
