@@ -17,8 +17,11 @@
 # data are generated at that size. Output (--out, default work_dirs/reproduce_synthetic):
 #   runs/<setting>_seed<s>/     config.py, the work dir, train.log, wall_s (training + validation)
 #   report/table.md             mean ± std over seeds, paired differences to crop with 95 % CIs
+#                               (tools/analysis_tools/protocol_report.py)
+#   report/table_ablation_d0.md ibs_class_paired_d0 vs crop_d0, paired, 95 % CIs
 #   report/table_per_run.md     every run's metrics
-#   report/summary.json         n_seeds, means, paired differences + CIs (results_table.py)
+#   report/summary.json         n_seeds, means, paired differences + CIs to crop and, as
+#                               "vs_crop_d0", the ablation's to crop_d0
 #   report/diagnostics.md       IBS diagnostics of every IBS run (ibs_diagnostics.py)
 #   report/confusion_curve.png  Figure 5 (plot_confusion_curve.py, + .json)
 #   report/panels/              Figure 6 (visualize_confusion.py): GT / crop / IBS + class-paired
@@ -40,6 +43,7 @@
 #   --panel-images N    val images in the Figure-6 panels (default 2)
 #   --gpu               GPU preset: --scale 1 --iters 3000
 #   --no-report         train only
+#   --report-only       no training: the report of the runs that are done
 #   --dry-run           write the configs only (no data, no training)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -54,6 +58,7 @@ NUM_TRAIN=100
 NUM_VAL=20
 DRY_RUN=0
 REPORT_ON=1
+TRAIN_ON=1
 PANEL_IMAGES=2
 ARGS=("$@")
 while [[ $# -gt 0 ]]; do
@@ -68,6 +73,7 @@ while [[ $# -gt 0 ]]; do
     --panel-images) PANEL_IMAGES=$2; shift 2 ;;
     --gpu) SCALE=1; ITERS=3000; shift ;;
     --no-report) REPORT_ON=0; shift ;;
+    --report-only) TRAIN_ON=0; shift ;;
     --dry-run) DRY_RUN=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "reproduce_synthetic.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -99,13 +105,15 @@ START=$(date +%s)
 
 log() { echo "[reproduce $(date +%H:%M:%S)] $*"; }
 
-for setting in "${SETTINGS[@]}"; do
-  # shellcheck disable=SC2086
-  "$PYTHON" tools/experiment_config.py "${CONFIG[$setting]}" \
-    --out "$OUT/runs/${setting}_seed{seed}/config.py" --scale "$SCALE" --iters "$ITERS" \
-    --seeds $SEEDS --data-root "$(data_of "$setting")/"
-done
-log "configs written to $OUT/runs (scale $SCALE, $ITERS iterations, seeds $SEEDS)"
+if [[ $TRAIN_ON == 1 ]]; then
+  for setting in "${SETTINGS[@]}"; do
+    # shellcheck disable=SC2086
+    "$PYTHON" tools/experiment_config.py "${CONFIG[$setting]}" \
+      --out "$OUT/runs/${setting}_seed{seed}/config.py" --scale "$SCALE" --iters "$ITERS" \
+      --seeds $SEEDS --data-root "$(data_of "$setting")/"
+  done
+  log "configs written to $OUT/runs (scale $SCALE, $ITERS iterations, seeds $SEEDS)"
+fi
 [[ $DRY_RUN == 1 ]] && exit 0
 
 generate() {  # generate DIR [generator options]
@@ -122,6 +130,7 @@ generate "$DATA"
 train() {  # train SETTING SEED
   local run=$OUT/runs/${1}_seed$2
   if [[ -f $run/done ]]; then log "$run: done, skipped"; return 0; fi
+  if [[ $TRAIN_ON == 0 ]]; then log "$run: not done, left out of the report"; return 0; fi
   log "$run: training"
   local resume=()
   [[ -f $run/last_checkpoint ]] && resume=(--resume)
@@ -155,20 +164,21 @@ runs_of() {  # the comma-separated finished runs of SETTING, in seed order
   (IFS=,; echo "${paths[*]}")
 }
 specs=()
-paired=()
-n_crop=$(runs_of crop | tr ',' '\n' | grep -c . || true)
+main_settings=()
+ablation=()
 for setting in "${SETTINGS[@]}"; do
   runs=$(runs_of "$setting")
-  [[ -n $runs ]] || continue
-  specs+=("$setting=$runs")
-  n=$(echo "$runs" | tr ',' '\n' | grep -c .)
-  [[ $n == "$n_crop" ]] && paired+=("$setting=$runs")
+  [[ -n $runs ]] && specs+=("$setting=$runs")
+  if [[ $setting == *_d0 ]]; then ablation+=("$setting"); else main_settings+=("$setting"); fi
 done
+# crop_d0 first: the ablation's own baseline (its val set is the diversity-0 data).
+[[ " ${ablation[*]} " == *" crop_d0 "* ]] && ablation=(crop_d0 "${ablation[@]/crop_d0}")
+read -r -a ablation <<< "${ablation[*]}"
 METRICS=(PQ PQ_th PQ_st Acc_th Prec_th confusion@30 confusion@50 confusion@70)
-if [[ " ${SETTINGS[*]} " == *" crop "* && $n_crop -gt 0 ]]; then
-  # The paired comparison covers the settings with as many finished seeds as crop.
-  "$PYTHON" tools/analysis_tools/results_table.py "${paired[@]}" --baseline crop --ci \
-    --metrics "${METRICS[@]}" --out "$REPORT/table.md" --summary-json "$REPORT/summary.json"
+if [[ " ${SETTINGS[*]} " == *" crop "* && -n $(runs_of crop) ]]; then
+  # shellcheck disable=SC2086
+  "$PYTHON" tools/analysis_tools/protocol_report.py "$OUT/runs" --seeds $SEEDS \
+    --settings "${main_settings[@]}" --ablation "${ablation[@]}" --out-dir "$REPORT"
 else
   "$PYTHON" tools/analysis_tools/results_table.py "${specs[@]}" --metrics "${METRICS[@]}" \
     --out "$REPORT/table.md"

@@ -288,6 +288,42 @@ def test_ibs_diagnostics_first_middle_last_and_resumed_runs(tool, tmp_path):
         diagnostics.main([str(tmp_path / 'crop')])
 
 
+def test_protocol_report_pairs_over_the_common_seeds(tool, tmp_path):
+    from scipy.stats import ttest_rel
+    runs = tmp_path / 'runs'
+    pq = {'crop': [60.0, 62.0, 61.0], 'ibs_class_paired': [63.0, 66.0, 62.0],
+          'full_image': [64.0, 63.0], 'crop_d0': [58.0, 59.0, 57.0],
+          'ibs_class_paired_d0': [57.0, 60.0, 57.5]}
+    for name, values in pq.items():
+        for seed, value in enumerate(values):
+            (write_run(runs / f'{name}_seed{seed}', fake_metrics(value, {30: 9, 50: 8, 70: 7}))
+             / 'done').touch()
+    (runs / 'ibs_class_paired_seed3').mkdir()  # unfinished (no done): left out
+    out = tmp_path / 'report'
+    quiet(tool('analysis_tools/protocol_report').main,
+          [str(runs), '--seeds', '0', '1', '2', '3', '--settings', 'crop', 'ibs_class_paired',
+           'full_image', '--ablation', 'crop_d0', 'ibs_class_paired_d0', '--out-dir', str(out)])
+    summary = json.loads((out / 'summary.json').read_text())
+    assert summary['n_seeds'] == 3
+    assert set(summary['settings']) == set(pq)
+    assert summary['settings']['full_image']['pq'] == pytest.approx(63.5)
+    ibs = summary['vs_crop']['ibs_class_paired']
+    ref = ttest_rel(pq['ibs_class_paired'], pq['crop']).confidence_interval(0.95)
+    assert ibs['n_pairs'] == 3 and ibs['pq']['ci95'] == pytest.approx([ref.low, ref.high])
+    # full_image finished seeds 0 and 1 only: paired with crop's seeds 0 and 1.
+    full = summary['vs_crop']['full_image']
+    ref = ttest_rel(pq['full_image'], pq['crop'][:2]).confidence_interval(0.95)
+    assert full['n_pairs'] == 2 and full['pq']['diff'] == pytest.approx(2.5)
+    assert full['pq']['ci95'] == pytest.approx([ref.low, ref.high])
+    assert set(full) == {'n_pairs', 'pq', 'pq_th', 'pq_st', 'acc_th', 'prec_th',
+                         'confusion@30', 'confusion@50', 'confusion@70'}
+    d0 = summary['vs_crop_d0']['ibs_class_paired_d0']['pq']
+    assert d0['diff'] == pytest.approx(0.5 / 3) and 'crop_d0' not in summary['vs_crop']
+    table = (out / 'table.md').read_text().splitlines()
+    assert table[4].startswith('| full_image | 2 | 63.5 ± 0.7 (+2.5 [')
+    assert (out / 'table_ablation_d0.md').read_text().splitlines()[2].startswith('| crop_d0 | 3 |')
+
+
 def test_results_table_errors_name_the_run(tool, tmp_path):
     tool = tool('analysis_tools/results_table')
     run = write_run(tmp_path / 'r', dict(PQ=1.0))
