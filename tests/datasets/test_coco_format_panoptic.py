@@ -1,6 +1,7 @@
 """CocoFormatPanopticDataset / SyntheticStreetsPanopticDataset and the checked PNG loader."""
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,4 +165,26 @@ def test_png_missing_a_listed_segment_names_the_png(copied_root):
     ids[ids == victim] = 0
     Image.fromarray(id2rgb(ids)).save(info['seg_map_path'])
     with pytest.raises(PanopticAnnotationError, match=f'absent from the PNG \\[{victim}\\]'):
+        load_sample(dataset, 0)
+
+
+@pytest.mark.parametrize('damage', ['garbage', 'truncated', 'empty'])
+def test_undecodable_png_names_the_png_and_image(copied_root, damage):
+    dataset = build(copied_root)
+    info = dataset.get_data_info(0)
+    path = Path(info['seg_map_path'])
+    data = path.read_bytes()
+    path.write_bytes({'garbage': bytes(range(256)) * 8, 'truncated': data[:len(data) // 3],
+                      'empty': b''}[damage])
+    with pytest.raises(PanopticAnnotationError,
+                       match=rf'{path.name} \(image id {info["img_id"]!r}\): cannot be decoded'):
+        load_sample(dataset, 0)
+
+
+def test_missing_png_names_the_png_and_image(copied_root):
+    dataset = build(copied_root)
+    info = dataset.get_data_info(0)
+    Path(info['seg_map_path']).unlink()
+    with pytest.raises(PanopticAnnotationError,
+                       match=rf'\(image id {info["img_id"]!r}\): cannot read the panoptic PNG'):
         load_sample(dataset, 0)

@@ -26,12 +26,7 @@ class LoadPanopticAnnotationsChecked(LoadPanopticAnnotations):
         """Load the panoptic PNG, check it against ``segments_info`` and build the targets."""
         if results.get('seg_map_path', None) is None:
             return
-        img_bytes = get(results['seg_map_path'], backend_args=self.backend_args)
-        pan_png = mmcv.imfrombytes(img_bytes, flag='color', channel_order='rgb')
-        if pan_png is None:
-            raise PanopticAnnotationError(
-                f'{results["seg_map_path"]}: cannot be decoded as an image')
-        pan_png = self.rgb2id(pan_png)
+        pan_png = self.rgb2id(self._read_png(results))
         self._check_ids(pan_png, results)
 
         gt_masks = []
@@ -47,6 +42,32 @@ class LoadPanopticAnnotationsChecked(LoadPanopticAnnotations):
             results['gt_masks'] = BitmapMasks(gt_masks, h, w)
         if self.with_seg:
             results['gt_seg_map'] = gt_seg
+
+    def _read_png(self, results: dict) -> np.ndarray:
+        """The panoptic PNG as an (H, W, 3) RGB array.
+
+        Raises:
+            PanopticAnnotationError: the file cannot be read or decoded (empty, truncated,
+                garbage); the message names the PNG and the image id.
+        """
+        path = results['seg_map_path']
+        where = f'{path} (image id {results.get("img_id")!r})'
+        try:
+            img_bytes = get(path, backend_args=self.backend_args)
+        except OSError as e:
+            raise PanopticAnnotationError(f'{where}: cannot read the panoptic PNG ({e})') from e
+        try:
+            # cv2 decodes undecodable bytes to None and mmcv's colour conversion then fails.
+            pan_png = mmcv.imfrombytes(img_bytes, flag='color', channel_order='rgb')
+        except Exception as e:  # any decoder failure is the same user error
+            raise PanopticAnnotationError(
+                f'{where}: cannot be decoded as a panoptic PNG ({len(img_bytes)} bytes; empty, '
+                'truncated or not an image?)') from e
+        if pan_png is None or pan_png.ndim != 3:
+            raise PanopticAnnotationError(
+                f'{where}: cannot be decoded as a panoptic PNG ({len(img_bytes)} bytes; empty, '
+                'truncated or not an image?)')
+        return pan_png
 
     @staticmethod
     def _check_ids(pan_png: np.ndarray, results: dict) -> None:
