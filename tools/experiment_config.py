@@ -135,7 +135,13 @@ def derive_config(cfg: Config, scale: float = 1.0, max_iters: Optional[int] = No
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Write the derived config(s) of the command line's CONFIG to ``--out``."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='examples:\n'
+        '  python tools/experiment_config.py configs/mask2former/mask2former_r18-w32_1xb4-256x512-'
+        '600it_synthetic-streets.py --out runs/crop_seed{seed}/config.py --scale 0.5 --seeds 0 1\n'
+        '  python tools/experiment_config.py CONFIG --out x.py --cfg-options '
+        'model.panoptic_head.ibs.loss.loss_weight=50')
     parser.add_argument('config', help='a synthetic-streets config')
     parser.add_argument('--out', required=True, help='derived config file (.py)')
     parser.add_argument('--scale', type=float, default=1.0, help='factor of every pixel size')

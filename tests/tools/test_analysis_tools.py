@@ -452,3 +452,26 @@ def test_class_mix_counts_repeats_per_order(tool):
     by_order = {r['class_order']: r for r in rows}
     assert by_order['permutation']['repeat'] == 0 and by_order['permutation']['distinct'] == 2
     assert 0.06 < by_order['independent']['repeat'] < 0.2
+
+
+def test_every_cli_help_shows_an_example(repo_root):
+    """Every command-line tool under tools/ ends its --help with one or two examples."""
+    import runpy
+    import sys
+    clis = sorted(p for p in (repo_root / 'tools').rglob('*.py')
+                  if 'ArgumentParser(' in p.read_text() and p.name != 'runner_cli.py')
+    assert len(clis) >= 14
+    missing = []
+    for path in clis:
+        out = io.StringIO()
+        argv, sys.argv = sys.argv, [str(path), '--help']
+        sys.path.insert(0, str(path.parent))
+        try:
+            with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+                runpy.run_path(str(path), run_name='__main__')
+        finally:
+            sys.argv = argv
+            sys.path.remove(str(path.parent))
+        if 'example' not in out.getvalue().lower() or 'python' not in out.getvalue():
+            missing.append(str(path.relative_to(repo_root)))
+    assert not missing, f'--help without an example: {missing}'

@@ -38,7 +38,12 @@ def percent(text: str) -> float:
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='example:\n'
+        '  python tools/analysis_tools/eval_panoptic.py data/cityscapes/gtFine/'
+        'cityscapes_panoptic_val.json preds/panoptic.json --pred-folder preds/panoptic '
+        '--out scores.json')
     parser.add_argument('gt_json', help='GT COCO panoptic JSON')
     parser.add_argument('pred_json', help='predicted COCO panoptic JSON')
     parser.add_argument('--gt-folder', help='GT PNG folder (default: GT_JSON without .json)')

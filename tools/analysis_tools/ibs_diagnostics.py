@@ -67,7 +67,9 @@ def build_table(paths: Sequence[str]) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> str:
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0],
-        epilog='example: ibs_diagnostics.py work_dirs/demo/runs/ibs_class_paired_seed0')
+        epilog='example:\n  python tools/analysis_tools/ibs_diagnostics.py '
+        'work_dirs/demo/runs/ibs_class_paired_seed0',
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('runs', nargs='+', help='work dirs or scalars.json files')
     parser.add_argument('--out', help='also write the table to this Markdown file')
     args = parser.parse_args(argv)

@@ -83,7 +83,11 @@ def plot(data: Dict[str, dict], title: str, size: Sequence[float], dpi: int) -> 
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='example:\n'
+        '  python tools/analysis_tools/plot_confusion_curve.py '
+        'crop=runs/crop_seed0,runs/crop_seed1 ibs=runs/ibs_seed0,runs/ibs_seed1 --out curve.png')
     parser.add_argument('settings', nargs='+', type=parse_setting,
                         help='LABEL=PATH[,PATH...] (work dirs or metrics JSON files)')
     parser.add_argument('--out', required=True, help='output PNG')

@@ -98,8 +98,9 @@ def _finite(value: float) -> Optional[float]:
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='example: protocol_report.py work_dirs/reproduce_synthetic/runs --seeds 0 1 2 '
-        '--settings crop ibs_class_paired --out-dir report')
+        epilog='example:\n  python tools/analysis_tools/protocol_report.py '
+        'work_dirs/reproduce_synthetic/runs --seeds 0 1 2 --settings crop ibs_class_paired '
+        '--out-dir report')
     parser.add_argument('runs_dir', help='folder of the <setting>_seed<s> work dirs')
     parser.add_argument('--seeds', type=int, nargs='+', required=True)
     parser.add_argument('--settings', nargs='+', required=True,

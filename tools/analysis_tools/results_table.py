@@ -160,7 +160,13 @@ def build_summary(settings: Sequence[Setting], metrics: Sequence[str], baseline:
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='examples:\n'
+        '  python tools/analysis_tools/results_table.py crop=runs/c0,runs/c1 ibs=runs/i0,runs/i1 '
+        '--baseline crop\n'
+        '  python tools/analysis_tools/results_table.py crop=runs/c0,runs/c1 ibs=runs/i0,runs/i1 '
+        '--baseline crop --ci --summary-json summary.json')
     parser.add_argument('settings', nargs='+', type=parse_setting,
                         help='LABEL=PATH[,PATH...] (work dirs or metrics JSON files)')
     parser.add_argument('--baseline', help='label of the setting the deltas refer to')

@@ -159,7 +159,13 @@ def stack(panels: Sequence[np.ndarray], layout: str) -> np.ndarray:
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='example:\n'
+        '  python tools/analysis_tools/visualize_confusion.py data/synthetic/annotations/'
+        'panoptic_val.json --img-dir data/synthetic/images/val --panel crop CROP_CONFIG '
+        'CROP_CKPT --panel IBS IBS_CONFIG IBS_CKPT --out-dir panels --max-images 2 '
+        '--order confused')
     parser.add_argument('gt_json', help='GT COCO panoptic JSON')
     parser.add_argument('--img-dir', required=True, help='folder of the images')
     parser.add_argument('--gt-folder', help='GT PNG folder (default: GT_JSON without .json)')

@@ -22,7 +22,11 @@ from mmibs.datasets.class_paired.index_cache import cache_key, load_or_build  # 
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='example:\n'
+        '  python tools/dataset_converters/build_class_index.py '
+        'data/cityscapes/gtFine/cityscapes_panoptic_train.json --cache-dir data/cityscapes/cache')
     parser.add_argument('ann_file', help='COCO panoptic JSON')
     parser.add_argument('--cache-dir', default=None,
                         help='folder of the on-disk index cache (default: no cache)')

@@ -130,7 +130,10 @@ def convert(data_root: str, splits: Sequence[str], out_dir: Optional[str] = None
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
-        description='Convert Cityscapes gtFine to COCO panoptic format (cityscapesscripts).')
+        description='Convert Cityscapes gtFine to COCO panoptic format (cityscapesscripts).',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='example:\n'
+        '  python tools/dataset_converters/cityscapes.py --data-root data/cityscapes')
     parser.add_argument('--data-root', default='data/cityscapes',
                         help='Cityscapes root with gtFine/ and leftImg8bit/ '
                         '(default: data/cityscapes)')

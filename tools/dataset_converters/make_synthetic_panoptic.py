@@ -30,7 +30,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
         description='Generate the deterministic synthetic streets panoptic '
-        'dataset (COCO panoptic format).')
+        'dataset (COCO panoptic format).',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='examples:\n'
+        '  python tools/dataset_converters/make_synthetic_panoptic.py --out data/synthetic\n'
+        '  python tools/dataset_converters/make_synthetic_panoptic.py --out data/small '
+        '--height 256 --width 512 --instance-diversity 0')
     parser.add_argument('--out', default='data/synthetic',
                         help='output directory (default: data/synthetic)')
     parser.add_argument('--height', type=int, default=512,

@@ -24,7 +24,10 @@ from mmibs.datasets.panoptic_to_instances import panoptic_to_instances
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
-        description='COCO panoptic JSON + PNGs -> COCO instance JSON of the thing segments.')
+        description='COCO panoptic JSON + PNGs -> COCO instance JSON of the thing segments.',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='example:\n  python tools/dataset_converters/panoptic_to_instances.py '
+        'data/mapillary_vistas/validation/panoptic/panoptic_2018.json')
     parser.add_argument('ann_file', help='COCO panoptic JSON')
     parser.add_argument('--seg-dir', default=None,
                         help="folder of the panoptic PNGs (default: the JSON's folder)")
