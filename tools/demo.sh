@@ -19,7 +19,9 @@ echo "[demo] evaluating $(cat "$IBS_RUN/last_checkpoint") with tools/test.py"
 PYTHONWARNINGS=ignore "$PYTHON" tools/test.py "$IBS_RUN/config.py" "$(cat "$IBS_RUN/last_checkpoint")" \
   --work-dir "$IBS_RUN/test" > "$IBS_RUN/test.log" 2>&1 || {
   echo "[demo] tools/test.py failed, see $IBS_RUN/test.log" >&2; exit 1; }
-grep -m1 -A5 "| All " "$IBS_RUN/test.log" || true
+echo "[demo] tools/test.py on that checkpoint (equals the validation at the end of training):"
+"$PYTHON" tools/analysis_tools/results_table.py "ibs_class_paired (tools/test.py)=$IBS_RUN/test" \
+  --metrics PQ PQ_th Acc_th Prec_th confusion@50
 
 echo
 echo "[demo] crop baseline vs crop + IBS + class-paired sampling (seed 0; one seed is an"
@@ -29,5 +31,11 @@ echo "[demo] example, not a result: docs/reproduction.md has the 5-seed protocol
   --metrics PQ PQ_th Acc_th Prec_th confusion@50 --out "$WORK_DIR/report/demo_table.md"
 echo "[demo] IBS diagnostics (first / middle / last logging window):"
 cat "$WORK_DIR/report/diagnostics.md"
-echo "[demo] Figure 5: $WORK_DIR/report/confusion_curve.png; Figure 6: $WORK_DIR/report/panels/"
-echo "[demo] total $(( $(date +%s) - START )) s"
+echo "[demo] where things are:"
+echo "  checkpoints    $WORK_DIR/runs/{crop,ibs_class_paired}_seed0/iter_600.pth"
+echo "  training logs  $WORK_DIR/runs/*_seed0/train.log (metrics: <timestamp>/vis_data/scalars.json)"
+echo "  test log       $IBS_RUN/test.log (tools/test.py work dir: $IBS_RUN/test)"
+echo "  tables         $WORK_DIR/report/{demo_table.md,table.md,summary.json,diagnostics.md}"
+echo "  Figure 5       $WORK_DIR/report/confusion_curve.png"
+echo "  Figure 6       $WORK_DIR/report/panels/*.png"
+echo "[demo] total $(( $(date +%s) - START )) s (finished runs are kept: a re-run only redoes the report)"
