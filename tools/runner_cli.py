@@ -9,7 +9,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmibs  # noqa: F401  (registers components)
-from mmibs.engine import install_checkpoint_loaders
+from mmibs.engine import check_class_split, install_checkpoint_loaders
 from mmibs.utils import setup_cpu_distributed
 
 
@@ -44,9 +44,12 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """The Runner of ``cfg`` (or its ``runner_type``), after installing mmibs' checkpoint
+    """The Runner of ``cfg`` (or its ``runner_type``), after checking that the heads and the
+    datasets agree on the thing / stuff split (:func:`mmibs.engine.check_class_split`) and
+    installing mmibs' checkpoint
     loaders (safe local loading, clear errors for failed downloads) and, on CPU-only machines
     with a launcher, the gloo process group."""
+    check_class_split(cfg)
     install_checkpoint_loaders(cfg)
     setup_cpu_distributed(cfg, cfg.launcher)
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
