@@ -12,13 +12,15 @@ from .offline_weights import (
 )
 from .safe_checkpoint_loader import (
     MMENGINE_CHECKPOINT_GLOBALS,
+    CheckpointReadError,
+    CheckpointRefusedError,
     load_from_local_with_mmengine_globals,
     register_safe_checkpoint_loader,
 )
 
 __all__ = [
-    'ClassPairedSamplerHook', 'ClassSplitError', 'MMENGINE_CHECKPOINT_GLOBALS',
-    'WeightsDownloadError',
+    'CheckpointReadError', 'CheckpointRefusedError', 'ClassPairedSamplerHook', 'ClassSplitError',
+    'MMENGINE_CHECKPOINT_GLOBALS', 'WeightsDownloadError',
     'check_class_split', 'install_checkpoint_loaders', 'load_from_local_with_mmengine_globals',
     'register_offline_weights_loaders', 'register_safe_checkpoint_loader',
     'torchvision_model_urls'

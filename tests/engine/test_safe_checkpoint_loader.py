@@ -2,6 +2,7 @@
 changes."""
 import os
 import pickle
+import re
 import subprocess
 import sys
 
@@ -106,4 +107,29 @@ def test_untrusted_globals_are_still_refused(tmp_path):
     path = tmp_path / 'evil.pth'
     torch.save(dict(state_dict={}, payload=_Payload()), path)
     with pytest.raises(pickle.UnpicklingError, match='posix.system|os.system'):
+        _load_checkpoint(str(path), map_location='cpu')
+
+
+def test_refused_global_is_named_without_suggesting_weights_only_false(tmp_path):
+    from mmibs.engine.safe_checkpoint_loader import CheckpointRefusedError
+    path = tmp_path / 'evil.pth'
+    torch.save(dict(state_dict={}, payload=_Payload()), path)
+    with pytest.raises(CheckpointRefusedError) as info:
+        _load_checkpoint(str(path), map_location='cpu')
+    message = str(info.value)
+    assert str(path) in message and 'refused on purpose' in message
+    assert re.search(r'global (posix|os)\.system', message)
+    assert 'add_safe_globals' in message and 'weights_only=False' not in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+@pytest.mark.parametrize('damage', ['truncated', 'empty'])
+def test_unreadable_checkpoint_names_the_file(tmp_path, damage):
+    from mmibs.engine.safe_checkpoint_loader import CheckpointReadError
+    path = tmp_path / 'iter_10.pth'
+    torch.save(dict(state_dict={'w': torch.ones(1000)}), path)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2] if damage == 'truncated' else b'')
+    with pytest.raises(CheckpointReadError, match=rf'checkpoint {re.escape(str(path))} cannot be '
+                       r'read as a torch checkpoint .*truncated'):
         _load_checkpoint(str(path), map_location='cpu')
