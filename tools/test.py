@@ -4,6 +4,7 @@ Examples::
 
     python tools/test.py CONFIG CHECKPOINT
     python tools/test.py CONFIG CHECKPOINT --out work_dirs/x/results.pkl
+    python tools/test.py CONFIG CHECKPOINT --show-dir vis   # painted predictions: WORK_DIR/*/vis
     bash tools/dist_test.sh CONFIG CHECKPOINT 2
 """
 import argparse
@@ -23,7 +24,39 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--out', help='dump predictions to this pickle file')
+    parser.add_argument('--show', action='store_true',
+                        help='show the predictions in a window (mmdet: DetVisualizationHook)')
+    parser.add_argument('--show-dir',
+                        help="folder, relative to the run's timestamped work dir, to save the "
+                        'images with the predictions painted on them')
+    parser.add_argument('--wait-time', type=float, default=2,
+                        help='seconds each image is shown with --show (default 2)')
     return parse_common_args(parser)
+
+
+def trigger_visualization_hook(cfg, args: argparse.Namespace) -> None:
+    """mmdet's ``--show`` / ``--show-dir``: switch the config's ``DetVisualizationHook`` on, and
+    draw with :class:`mmibs.visualization.PanopticLocalVisualizer` instead of mmdet's
+    ``DetLocalVisualizer`` (the same drawing, but an all-void prediction does not crash it).
+
+    Raises:
+        KeyError: the config has no ``default_hooks.visualization``.
+    """
+    hooks = cfg.get('default_hooks') or {}
+    if 'visualization' not in hooks:
+        raise KeyError(f'{args.config}: --show / --show-dir need default_hooks.visualization '
+                       "(e.g. dict(type='DetVisualizationHook'), as mmdet's default_runtime.py)")
+    hook = hooks['visualization']
+    hook['draw'] = True
+    visualizer = cfg.get('visualizer') or {}
+    if visualizer.get('type') == 'DetLocalVisualizer':  # mmdet's fails on all-void predictions
+        visualizer['type'] = 'PanopticLocalVisualizer'
+        visualizer.pop('_scope_', None)
+    if args.show:
+        hook['show'] = True
+        hook['wait_time'] = args.wait_time
+    if args.show_dir:
+        hook['test_out_dir'] = args.show_dir
 
 
 def main() -> None:
@@ -35,6 +68,8 @@ def main() -> None:
         raise ValueError(f'--out {args.out!r}: the output file must be a .pkl file')
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        trigger_visualization_hook(cfg, args)
 
     runner = build_runner(cfg)
     if args.out is not None:

@@ -83,6 +83,15 @@ def test_test_tool_reproduces_validation(trained, tmp_path):
                                    val_pred['pred_panoptic_seg']['sem_seg'], rtol=0, atol=0)
 
 
+def test_test_tool_show_dir_paints_every_test_image(trained, tmp_path):
+    """mmdet's --show-dir: one painted image per test image under the timestamped work dir."""
+    config_path, work_dir, _ = trained
+    run_tool(sys.executable, 'tools/test.py', str(config_path), str(work_dir / 'iter_4.pth'),
+             '--work-dir', str(tmp_path), '--show-dir', 'vis')
+    painted = sorted(tmp_path.glob('*/vis/*.jpg')) + sorted(tmp_path.glob('*/vis/*.png'))
+    assert len(painted) == 2  # the tiny val split's 2 images
+
+
 def test_load_from_restores_the_trained_weights(trained, synthetic_root, make_tiny_cfg,
                                                 tmp_path):
     """``load_from`` (what tools/test.py sets) loads every trained weight under torch >= 2.6."""
