@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny synthetic-streets dataset and a tiny Mask2Former config for it."""
+import copy
 import importlib.util
 import os.path as osp
 import sys
@@ -74,6 +75,36 @@ def tiny_baseline_cfg(data_root: Path, work_dir: Path, max_iters: int = 4) -> Co
     return cfg
 
 
+CLASS_PAIRED_CONFIG = (REPO_ROOT / 'configs/mask2former' /
+                       'mask2former-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-'
+                       '600it_synthetic-streets.py')
+
+
+def tiny_class_paired_cfg(data_root: Path, work_dir: Path, max_iters: int) -> Config:
+    """The IBS + class-paired synthetic config on the tiny dataset (the baseline's shrinking,
+    the class-paired pipeline, sampler and hooks at a quarter of the default sizes), without
+    validation."""
+    cfg = tiny_baseline_cfg(data_root, work_dir, max_iters=max_iters)
+    full = Config.fromfile(str(CLASS_PAIRED_CONFIG))
+    model = copy.deepcopy(full.model)
+    model.data_preprocessor.batch_augments[0].size = TINY_CROP_HW
+    model.train_cfg.num_points = 256
+    cfg.model = model
+    pipeline = copy.deepcopy(full.train_dataloader.dataset.pipeline)
+    for step in pipeline:
+        if step.type == 'ClassPairedCrop':  # synthetic default / 4, as the tiny images are
+            step.update(crop_size=TINY_CROP_HW[::-1], min_short_side=64, max_short_side=387,
+                        max_long_side=774, stuff_resize=dict(scale=(256, 128),
+                                                             ratio_range=(0.5, 2.0)))
+    cfg.train_dataloader.dataset.pipeline = pipeline
+    cfg.train_dataloader.batch_sampler = dict(
+        full.train_dataloader.batch_sampler, scale_options=(4, 8, 16, 32, 64),
+        skip_empty_classes=True)
+    cfg.custom_hooks = copy.deepcopy(full.custom_hooks)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    return cfg
+
+
 def use_local_data(cfg: Config, data_root: Path, seg_dir: str) -> None:
     """Point a config's train / val / test dataloaders at ``data_root``, loading in-process
     (no workers), and its evaluators at the GT PNGs in ``data_root / seg_dir``."""
@@ -90,6 +121,12 @@ def use_local_data(cfg: Config, data_root: Path, seg_dir: str) -> None:
 def local_data():
     """:func:`use_local_data`, for tests (test modules cannot import conftest)."""
     return use_local_data
+
+
+@pytest.fixture(scope='session')
+def make_tiny_class_paired_cfg():
+    """:func:`tiny_class_paired_cfg`, for tests."""
+    return tiny_class_paired_cfg
 
 
 @pytest.fixture(scope='session')

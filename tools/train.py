@@ -28,6 +28,15 @@ def parse_args() -> argparse.Namespace:
     return parse_common_args(parser)
 
 
+def add_random_state_hook(cfg) -> None:
+    """Add ``RandomStateHook`` to ``custom_hooks`` unless the config has it: checkpoints then
+    hold the random state and ``--resume`` continues the run exactly (docs/checkpoints.md)."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') in ('RandomStateHook', 'mmibs.RandomStateHook') for h in hooks):
+        hooks.append(dict(type='RandomStateHook'))
+    cfg.custom_hooks = hooks
+
+
 def main() -> None:
     """Build the Runner from the config and train."""
     args = parse_args()
@@ -46,6 +55,7 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    add_random_state_hook(cfg)
 
     build_runner(cfg).train()
     teardown_distributed()

@@ -4,7 +4,7 @@ loaders (safe loading of mmengine checkpoints under torch >= 2.6, clear errors w
 pretrained weights cannot be downloaded), which the tools install explicitly."""
 from .checkpoint_loaders import install_checkpoint_loaders
 from .class_split import ClassSplitError, check_class_split
-from .hooks import ClassPairedSamplerHook
+from .hooks import ClassPairedSamplerHook, RandomStateHook
 from .offline_weights import (
     WeightsDownloadError,
     register_offline_weights_loaders,
@@ -20,7 +20,7 @@ from .safe_checkpoint_loader import (
 
 __all__ = [
     'CheckpointReadError', 'CheckpointRefusedError', 'ClassPairedSamplerHook', 'ClassSplitError',
-    'MMENGINE_CHECKPOINT_GLOBALS', 'WeightsDownloadError',
+    'MMENGINE_CHECKPOINT_GLOBALS', 'RandomStateHook', 'WeightsDownloadError',
     'check_class_split', 'install_checkpoint_loaders', 'load_from_local_with_mmengine_globals',
     'register_offline_weights_loaders', 'register_safe_checkpoint_loader',
     'torchvision_model_urls'

@@ -5,7 +5,6 @@ pairs adjacent on every rank.
 The config is the repository's "IBS + class-paired sampling" config shrunk like the tiny
 baseline (128x256 images, 64x128 crops, batch 2 = one pair), without validation.
 """
-import copy
 import json
 import math
 import os
@@ -15,16 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmibs.datasets import CocoFormatPanopticDataset, PairedSample
 from mmibs.engine import install_checkpoint_loaders
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-CONFIG = REPO_ROOT / ('configs/mask2former/mask2former-ibs-partner-pairing-class-paired_'
-                      'r18-w32_1xb4-256x512-600it_synthetic-streets.py')
-TINY_CROP_HW = (64, 128)
 SAMPLE_KEYS = ('index', 'segment_id', 'label', 'scale', 'partner', 'seed', 'batch', 'pair')
 
 RECORDER = """
@@ -50,28 +45,6 @@ class PairRecorderHook(Hook):
         with open(os.path.join(runner.work_dir, f'pairs_rank{get_rank()}.json'), 'w') as f:
             json.dump(self.batches, f)
 """ % (SAMPLE_KEYS, )
-
-
-def tiny_class_paired_cfg(make_tiny_cfg, data_root, work_dir, max_iters):
-    cfg = make_tiny_cfg(data_root, work_dir, max_iters=max_iters)
-    full = Config.fromfile(str(CONFIG))
-    model = copy.deepcopy(full.model)
-    model.data_preprocessor.batch_augments[0].size = TINY_CROP_HW
-    model.train_cfg.num_points = 256
-    cfg.model = model
-    pipeline = copy.deepcopy(full.train_dataloader.dataset.pipeline)
-    for step in pipeline:
-        if step.type == 'ClassPairedCrop':  # synthetic default / 4, as the tiny images are
-            step.update(crop_size=TINY_CROP_HW[::-1], min_short_side=64, max_short_side=387,
-                        max_long_side=774, stuff_resize=dict(scale=(256, 128),
-                                                             ratio_range=(0.5, 2.0)))
-    cfg.train_dataloader.dataset.pipeline = pipeline
-    cfg.train_dataloader.batch_sampler = dict(
-        full.train_dataloader.batch_sampler, scale_options=(4, 8, 16, 32, 64),
-        skip_empty_classes=True)
-    cfg.custom_hooks = copy.deepcopy(full.custom_hooks)
-    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    return cfg
 
 
 def check_batch(batch, crops_per_batch=2):
@@ -100,11 +73,11 @@ def load_recorder(tmp_path):
 
 
 @pytest.fixture(scope='module')
-def uninterrupted(synthetic_root, make_tiny_cfg, tmp_path_factory):
+def uninterrupted(synthetic_root, make_tiny_class_paired_cfg, tmp_path_factory):
     """4 iterations in this process; records batches and the IBS head's pairing."""
     work_dir = tmp_path_factory.mktemp('class_paired')
     recorder_module = load_recorder(tmp_path_factory.mktemp('recorder'))
-    cfg = tiny_class_paired_cfg(make_tiny_cfg, synthetic_root, work_dir, max_iters=4)
+    cfg = make_tiny_class_paired_cfg(synthetic_root, work_dir, max_iters=4)
     runner = Runner.from_cfg(cfg)
     recorder = recorder_module.PairRecorderHook()
     runner.register_hook(recorder)
@@ -142,13 +115,13 @@ def test_ibs_head_pairs_class_paired_crops(uninterrupted):
 
 
 def test_resume_sees_the_same_pairs_without_loading_skipped_batches(
-        uninterrupted, synthetic_root, make_tiny_cfg, tmp_path, monkeypatch):
+        uninterrupted, synthetic_root, make_tiny_class_paired_cfg, tmp_path, monkeypatch):
     cfg, work_dir, batches, _, recorder_module = uninterrupted
     resume_dir = tmp_path / 'resume'
     resume_dir.mkdir()
     (resume_dir / 'iter_2.pth').write_bytes((work_dir / 'iter_2.pth').read_bytes())
     (resume_dir / 'last_checkpoint').write_text(str(resume_dir / 'iter_2.pth'))
-    cfg = tiny_class_paired_cfg(make_tiny_cfg, synthetic_root, resume_dir, max_iters=4)
+    cfg = make_tiny_class_paired_cfg(synthetic_root, resume_dir, max_iters=4)
     cfg.resume = True
     cfg.randomness = dict(seed=None)  # the sampler seed must come from the checkpoint
     install_checkpoint_loaders(cfg)  # as tools/train.py does before it resumes
@@ -177,11 +150,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_two_gloo_processes_keep_pairs_adjacent_on_every_rank(synthetic_root, make_tiny_cfg,
+def test_two_gloo_processes_keep_pairs_adjacent_on_every_rank(synthetic_root,
+                                                              make_tiny_class_paired_cfg,
                                                               tmp_path):
     work_dir = tmp_path / 'dist'
     (tmp_path / 'pair_recorder.py').write_text(RECORDER)
-    cfg = tiny_class_paired_cfg(make_tiny_cfg, synthetic_root, work_dir, max_iters=2)
+    cfg = make_tiny_class_paired_cfg(synthetic_root, work_dir, max_iters=2)
     cfg.custom_imports = dict(imports=['mmibs', 'pair_recorder'], allow_failed_imports=False)
     cfg.custom_hooks = cfg.custom_hooks + [dict(type='PairRecorderHook')]
     config_path = tmp_path / 'class_paired_tiny.py'
