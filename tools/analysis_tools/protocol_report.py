@@ -24,10 +24,10 @@ import argparse
 import json
 import os.path as osp
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
-from results_table import cell, header, summary_key  # this folder
-from run_metrics import RunMetricsError, load_run_metrics, mean_std, paired_difference
+from results_table import cell, header, paired_entry, paired_text, summary_key  # this folder
+from run_metrics import RunMetricsError, load_run_metrics, mean_std
 
 from mmibs.utils import atomic_open
 
@@ -74,25 +74,11 @@ def compare(runs_dir: str, settings: Sequence[str], baseline: str, seeds: Sequen
             common = sorted(set(by_seed) & set(values[baseline]))
             pairs = {m: ([by_seed[s][m] for s in common], [values[baseline][s][m] for s in common])
                      for m in metrics}
-            row = [cell(own[m], None, digits) + _paired_text(*pairs[m], digits) for m in metrics]
-            entry: dict = {'n_pairs': len(common)}
-            for m in metrics:
-                diff, low, high = paired_difference(*pairs[m])
-                entry[summary_key(m)] = {'diff': diff, 'ci95': [_finite(low), _finite(high)]}
-            diffs[name] = entry
+            row = [cell(own[m], None, digits) + paired_text(*pairs[m], digits) for m in metrics]
+            diffs[name] = {'n_pairs': len(common),
+                           **{summary_key(m): paired_entry(*pairs[m]) for m in metrics}}
         lines.append(f'| {name} | {len(by_seed)} | ' + ' | '.join(row) + ' |')
     return '\n'.join(lines) + '\n', means, diffs
-
-
-def _paired_text(values: List[float], base: List[float], digits: int) -> str:
-    """`` (+d [low, high])`` of the paired difference (no interval with one pair)."""
-    diff, low, high = paired_difference(values, base)
-    interval = '' if low != low else f' [{low:+.{digits}f}, {high:+.{digits}f}]'
-    return f' ({diff:+.{digits}f}{interval})'
-
-
-def _finite(value: float) -> Optional[float]:
-    return None if value != value else value
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:

@@ -63,9 +63,7 @@ def cell(values: Sequence[float], baseline: Optional[Sequence[float]], digits: i
     if len(values) > 1:
         text += f' ± {std:.{digits}f}'
     if baseline is not None and ci:
-        diff, low, high = paired_difference(values, baseline)
-        interval = '' if math.isnan(low) else f' [{low:+.{digits}f}, {high:+.{digits}f}]'
-        text += f' ({diff:+.{digits}f}{interval})'
+        text += paired_text(values, baseline, digits)
     elif baseline is not None:
         text += f' ({mean - mean_std(baseline)[0]:+.{digits}f})'
     return text
@@ -76,9 +74,19 @@ def summary_key(metric: str) -> str:
     return metric.lower()
 
 
-def _finite(value: float) -> Optional[float]:
-    """``value``, or None for nan (JSON has no nan)."""
-    return None if math.isnan(value) else value
+def paired_text(values: Sequence[float], baseline: Sequence[float], digits: int) -> str:
+    """`` (+d [low, high])``: the mean paired difference and its 95 % CI (no interval with a
+    single pair)."""
+    diff, low, high = paired_difference(values, baseline)
+    interval = '' if math.isnan(low) else f' [{low:+.{digits}f}, {high:+.{digits}f}]'
+    return f' ({diff:+.{digits}f}{interval})'
+
+
+def paired_entry(values: Sequence[float], baseline: Sequence[float]) -> dict:
+    """``{"diff": d, "ci95": [low, high]}`` of the summary JSON (None for a missing bound: JSON
+    has no nan)."""
+    diff, low, high = paired_difference(values, baseline)
+    return {'diff': diff, 'ci95': [None if math.isnan(b) else b for b in (low, high)]}
 
 
 def load_values(settings: Sequence[Setting],
@@ -151,10 +159,7 @@ def build_summary(settings: Sequence[Setting], metrics: Sequence[str], baseline:
     for label, v in values.items():
         if label == baseline:
             continue
-        diffs = {}
-        for m in metrics:
-            diff, low, high = paired_difference(v[m], values[baseline][m])
-            diffs[summary_key(m)] = {'diff': diff, 'ci95': [_finite(low), _finite(high)]}
+        diffs = {summary_key(m): paired_entry(v[m], values[baseline][m]) for m in metrics}
         summary[f'vs_{baseline}'][label] = diffs
     return summary
 
