@@ -29,13 +29,28 @@ def cross_crop_logits(rows: Tensor, src_crop: Tensor, features: Tensor, targets:
     Raises:
         ValueError: a row's source crop has no target.
     """
+    if rows.shape[0] and bool((targets[src_crop] < 0).any()):
+        raise ValueError('cross_crop_logits: a row comes from a crop without target')
+    return logits_on_targets(rows, targets[src_crop], features)
+
+
+def logits_on_targets(rows: Tensor, row_targets: Tensor, features: Tensor) -> Tensor:
+    """Row n times the features of crop ``row_targets[n]``, one product per target crop.
+
+    Args:
+        rows: Segment embeddings, shape (N, C) (with several targets per embedding: one row per
+            (embedding, target) pair).
+        row_targets: Crop of each row's product, int64 (N,), each in [0, B).
+        features: Per-pixel features of the batch, shape (B, C, h, w).
+
+    Returns:
+        ``rows[n] . features[row_targets[n]]``, shape (N, h, w); connected to the graph of both
+        inputs also when N == 0.
+    """
     height, width = features.shape[-2:]
     flat = features.flatten(2)  # (B, C, h*w), a view
     if rows.shape[0] == 0:
         return (rows @ flat[0]).view(0, height, width)
-    row_targets = targets[src_crop]
-    if bool((row_targets < 0).any()):
-        raise ValueError('cross_crop_logits: a row comes from a crop without target')
     groups, rows_in_order = [], []
     for target in torch.unique(row_targets).tolist():
         members = (row_targets == target).nonzero(as_tuple=True)[0]

@@ -1,5 +1,14 @@
-"""Pairing of crops for Intra-Batch Supervision: the target crop t(b) of each source crop b."""
+"""Pairing of crops for Intra-Batch Supervision: which crops' features a source crop's thing
+embeddings are multiplied with.
+
+The authors pair each crop with one other crop (``'partner'``, ``'random'``); ``'all'`` and
+``'random'`` with ``num_targets=k`` give a source crop several target crops (docs/ibs.md,
+"More targets and the global batch"). Every pairing is a boolean matrix ``pairs[s, t]``: source
+crop s (of the batch, or of the global batch with ``scope='global'``) is supervised against the
+features of this process's crop t.
+"""
 import logging
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -62,24 +71,142 @@ def random_targets(batch_size: int, generator: torch.Generator) -> Tensor:
     return draw + (draw >= torch.arange(batch_size, device=device)).long()
 
 
+@dataclass
+class BatchCrops:
+    """The crops a pairing chooses targets among: this process's batch, or the global batch.
+
+    Crop s of the global batch is crop ``s - offset`` of this process when
+    ``offset <= s < offset + num_local``.
+
+    Attributes:
+        image_keys: Source image of every crop (metainfo ``img_id``, else ``img_path``; ``None``
+            when neither is there), length S.
+        partners: Class-paired partner of every crop as a crop index of the same list (metainfo
+            :data:`PARTNER_KEY`, shifted by its process's offset), :data:`NO_TARGET` if none.
+        offset: Index of this process's first crop.
+        num_local: Number of this process's crops B.
+    """
+    image_keys: List[Optional[str]]
+    partners: List[int]
+    offset: int
+    num_local: int
+
+
+def image_key(meta: dict) -> Optional[str]:
+    """The source image of a crop: ``img_id``, else ``img_path``, else ``None``."""
+    for key in ('img_id', 'img_path'):
+        if meta.get(key) is not None:
+            return f'{key}={meta[key]}'
+    return None
+
+
+def crops_of_batch(batch_img_metas: Sequence[dict]) -> BatchCrops:
+    """:class:`BatchCrops` of one process's batch (offset 0)."""
+    partners = [int(meta.get(PARTNER_KEY, NO_TARGET)) for meta in batch_img_metas]
+    for b, t in enumerate(partners):
+        if t != NO_TARGET and (not 0 <= t < len(partners) or t == b):
+            raise ValueError(f'crop {b}: {PARTNER_KEY}={t} is not another crop of the batch of '
+                             f'{len(partners)}')
+    return BatchCrops([image_key(meta) for meta in batch_img_metas], partners, 0,
+                      len(batch_img_metas))
+
+
+def candidate_targets(crops: BatchCrops, source: int, exclude_same_image: bool) -> List[int]:
+    """The crops ``source`` may be supervised against, ascending: every other crop, without
+    those of the same source image when ``exclude_same_image`` (the partner always stays)."""
+    key = crops.image_keys[source]
+    partner = crops.partners[source]
+    return [t for t in range(len(crops.image_keys))
+            if t != source and (t == partner or not exclude_same_image or key is None
+                                or crops.image_keys[t] != key)]
+
+
+def draw_targets(crops: BatchCrops, sources: Sequence[int], num_targets: Optional[int],
+                 exclude_same_image: bool, generator: torch.Generator) -> Tensor:
+    """Targets of the ``sources`` among all crops of ``crops``: their candidates
+    (:func:`candidate_targets`), all of them (``num_targets=None``) or ``num_targets`` distinct
+    ones drawn without replacement (the partner first, when there is one).
+
+    Each draw round takes one more target of every source that still needs one: one
+    ``randint`` over the sources when they all have the same number n of candidates left (so
+    one round without partners and exclusions is :func:`random_targets`' draw exactly), else
+    one ``randint`` per source.
+
+    Returns:
+        Boolean matrix (len(sources), S), True where the source is supervised against the crop.
+    """
+    num_crops = len(crops.image_keys)
+    chosen = torch.zeros(len(sources), num_crops, dtype=torch.bool)
+    left, need = [], []
+    for i, source in enumerate(sources):
+        candidates = candidate_targets(crops, source, exclude_same_image)
+        partner = crops.partners[source]
+        if num_targets is None or num_targets >= len(candidates):
+            chosen[i, candidates] = True
+            left.append([])
+            need.append(0)
+            continue
+        wanted = num_targets
+        if partner != NO_TARGET:
+            chosen[i, partner] = True
+            candidates.remove(partner)
+            wanted -= 1
+        left.append(candidates)
+        need.append(wanted)
+    while any(need):
+        active = [i for i, n in enumerate(need) if n > 0]
+        sizes = {len(left[i]) for i in active}
+        if len(sizes) == 1:
+            draws = torch.randint(0, sizes.pop(), (len(active), ), generator=generator,
+                                  device=generator.device).tolist()
+        else:
+            draws = [int(torch.randint(0, len(left[i]), (1, ), generator=generator,
+                                       device=generator.device)) for i in active]
+        for i, d in zip(active, draws):
+            chosen[i, left[i].pop(d)] = True
+            need[i] -= 1
+    return chosen
+
+
 class CrossCropPairing:
-    """The pairing of an IBS head: targets per batch and the seeded random generator.
+    """The pairing of an IBS head: the supervised (source, target) crops of a batch and the
+    seeded random generator.
 
     Args:
-        pairing: ``'partner'`` (:func:`partner_targets`) or ``'random'`` (:func:`random_targets`,
-            redrawn at every call).
+        pairing: ``'partner'`` (:func:`partner_targets`, one target); ``'random'`` with
+            ``num_targets=None`` (:func:`random_targets`, one target redrawn at every call, the
+            authors'); ``'random'`` with ``num_targets=k``: k distinct other crops drawn at every
+            call (:func:`draw_targets`); ``'all'``: every other crop.
         seed: Seed of the generator, offset by the process rank; ``None``: the run's seed
             (``torch.initial_seed()``) at first use. The generator is separate from torch's
             global one, so drawing IBS targets leaves every other random stream unchanged.
+        num_targets: Targets per source crop for ``'random'`` (see above); ``None`` or >= 1.
+        exclude_same_image: With ``'all'`` / ``num_targets``: crops cut from the same source
+            image (metainfo ``img_id``) are no targets (their instances can be the same
+            object); the class-paired partner (:data:`PARTNER_KEY`) always is one. The authors'
+            one-target pairings exclude nothing.
     """
 
-    def __init__(self, pairing: str, seed: Optional[int] = None) -> None:
-        if pairing not in ('partner', 'random'):
-            raise ValueError(f"ibs_pairing must be 'partner' or 'random', got {pairing!r}")
+    def __init__(self, pairing: str, seed: Optional[int] = None,
+                 num_targets: Optional[int] = None, exclude_same_image: bool = True) -> None:
+        if pairing not in ('partner', 'random', 'all'):
+            raise ValueError(f"ibs_pairing must be 'partner', 'random' or 'all', got {pairing!r}")
+        if num_targets is not None and (pairing != 'random' or not isinstance(num_targets, int)
+                                        or num_targets < 1):
+            raise ValueError(f"num_targets must be None or an integer >= 1 with pairing "
+                             f"'random', got num_targets={num_targets!r} with {pairing!r}")
         self.pairing = pairing
         self.seed = seed
+        self.num_targets = num_targets
+        self.exclude_same_image = exclude_same_image
         self._generators: Dict[torch.device, torch.Generator] = {}
         self._warned_no_target = False
+        self._warned_no_image = False
+
+    @property
+    def multi_target(self) -> bool:
+        """Whether a source crop can have several targets (``'all'`` or ``num_targets``)."""
+        return self.pairing == 'all' or self.num_targets is not None
 
     def generator(self, device: torch.device) -> torch.Generator:
         """The generator on ``device``, seeded at first use."""
@@ -92,18 +219,54 @@ class CrossCropPairing:
         return generator
 
     def targets(self, batch_img_metas: Sequence[dict], device: torch.device) -> Tensor:
-        """Target crop t(b) of every crop, int64 (B,), :data:`NO_TARGET` for none.
-
-        Crops without a target are reported once per head (a batch of one crop gets none).
-        """
+        """Target crop t(b) of every crop of a one-target pairing, int64 (B,),
+        :data:`NO_TARGET` for none (:meth:`pairs` is the general form)."""
+        if self.multi_target:
+            raise ValueError(f'{self.pairing!r} pairing with num_targets={self.num_targets} '
+                             'gives several targets per crop: use pairs()')
         if self.pairing == 'random':
             targets = random_targets(len(batch_img_metas), self.generator(device))
         else:
             targets = partner_targets(batch_img_metas, device)
-        if not self._warned_no_target and bool((targets < 0).any()):
-            print_log(f'IBS ({self.pairing} pairing): {int((targets < 0).sum())} of '
-                      f'{len(batch_img_metas)} crops of the batch have no other crop to pair '
-                      'with and get no IBS loss (a batch of 1 gets none). Warned once.',
-                      logger='current', level=logging.WARNING)
-            self._warned_no_target = True
+        self._warn_no_target(int((targets < 0).sum()), len(batch_img_metas))
         return targets
+
+    def pairs(self, batch_img_metas: Sequence[dict], crops: BatchCrops,
+              device: torch.device) -> Tensor:
+        """Which source crops of this process are supervised against which crops.
+
+        Args:
+            batch_img_metas: Metainfo of this process's B crops.
+            crops: The crops targets are drawn among (:func:`crops_of_batch`, or the global
+                batch of :func:`~mmibs.models.ibs.global_batch.gather_crops`).
+            device: Device of the generator (and of the one-target pairings' draws).
+
+        Returns:
+            Boolean matrix (B, S): row b (this process's crop b, crop ``offset + b`` of
+            ``crops``) is True at the crops it is supervised against.
+        """
+        batch_size = len(batch_img_metas)
+        if not self.multi_target:
+            targets = self.targets(batch_img_metas, device).cpu()
+            matrix = torch.zeros(batch_size, len(crops.image_keys), dtype=torch.bool)
+            has = targets >= 0
+            matrix[has.nonzero(as_tuple=True)[0], targets[has] + crops.offset] = True
+            return matrix
+        if self.exclude_same_image and not self._warned_no_image and None in crops.image_keys:
+            print_log('IBS: crops without img_id / img_path in their metainfo; crops of the same '
+                      'image cannot be excluded as targets for them. Warned once.',
+                      logger='current', level=logging.WARNING)
+            self._warned_no_image = True
+        sources = range(crops.offset, crops.offset + batch_size)
+        matrix = draw_targets(crops, sources, self.num_targets, self.exclude_same_image,
+                              self.generator(device))
+        self._warn_no_target(int((~matrix.any(dim=1)).sum()), batch_size)
+        return matrix
+
+    def _warn_no_target(self, num_without: int, batch_size: int) -> None:
+        """Report crops without a target, once per head (a batch of one crop gets none)."""
+        if num_without and not self._warned_no_target:
+            print_log(f'IBS ({self.pairing} pairing): {num_without} of {batch_size} crops of the '
+                      'batch have no other crop to pair with and get no IBS loss (a batch of 1 '
+                      'gets none). Warned once.', logger='current', level=logging.WARNING)
+            self._warned_no_target = True

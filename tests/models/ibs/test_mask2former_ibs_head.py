@@ -112,6 +112,42 @@ def test_lean_equals_dense_through_the_head(build_head, make_batch, pairing, poi
         torch.testing.assert_close(lean_grads[key], value, rtol=1e-5, atol=1e-5)
 
 
+class DenseAllPairsIBSHead(Mask2FormerIBSHead):
+    """Reference for ``pairing='all'``: every query of crop b times the features of every crop
+    t, (B, B, Q, h, w) by one einsum; the thing queries' masks on the other crops (t != b)."""
+
+    def _loss_ibs_single(self, embed, feature, labels, batch_img_metas):
+        batch_size = embed.shape[0]
+        dense = torch.einsum('bqc,tchw->btqhw', embed, feature)
+        others = ~torch.eye(batch_size, dtype=torch.bool)
+        pick = (labels < self.num_things_classes)[:, None, :] & others[:, :, None]
+        logits = dense[pick].flatten(1)  # (supervised queries x other crops, h * w)
+        return self.ibs.loss(logits), {'confused': (logits > 0).float().mean()}
+
+
+MODELS.register_module(module=DenseAllPairsIBSHead, force=True)
+
+
+def test_all_pairs_through_the_head_equals_the_dense_product(build_head, make_batch):
+    x, samples = make_batch(4, metas=[dict(img_id=i) for i in range(4)])
+    results = [
+        _losses_and_grads(build_head(type=head_type, ibs=ibs_cfg(
+            pairing='all', point_sampling=False)), x, samples)
+        for head_type in ('Mask2FormerIBSHead', 'DenseAllPairsIBSHead')
+    ]
+    (lean_losses, lean_grads), (dense_losses, dense_grads) = results
+    for key in IBS_KEYS + CONFUSED_KEYS:
+        torch.testing.assert_close(lean_losses[key], dense_losses[key], rtol=1e-5, atol=1e-6)
+    for key, value in dense_grads.items():
+        torch.testing.assert_close(lean_grads[key], value, rtol=1e-5, atol=1e-5)
+    # Crops 0 and 1 cut from one image: excluded as each other's targets, so a smaller loss
+    # term set (and a different value).
+    x, samples = make_batch(4, metas=[dict(img_id=i) for i in (0, 0, 1, 2)])
+    excluded, _ = _losses_and_grads(build_head(ibs=ibs_cfg(pairing='all', point_sampling=False)),
+                                    x, samples)
+    assert not torch.allclose(excluded['loss_ibs'], lean_losses['loss_ibs'])
+
+
 def test_gradients_reach_embeddings_and_features(build_head, make_batch):
     head = build_head(ibs=ibs_cfg())
     x, samples = make_batch(4)
@@ -177,8 +213,9 @@ def test_random_pairing_is_redrawn_per_prediction_and_partner_is_fixed(build_hea
     for pairing in ('random', 'partner'):
         head = build_head(ibs=ibs_cfg(pairing=pairing, seed=0))
         drawn = []
-        original = head.ibs.targets
-        head.ibs.targets = lambda metas, device: drawn.append(original(metas, device)) or drawn[-1]
+        original = head.ibs.pairing.targets
+        head.ibs.pairing.targets = lambda metas, device: drawn.append(
+            original(metas, device)) or drawn[-1]
         for _ in range(3):
             head.loss(x, samples)
         assert len(drawn) == 9

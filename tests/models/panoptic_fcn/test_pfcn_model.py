@@ -210,7 +210,7 @@ def test_stuff_branch_mismatch_and_missing_dcn_key_errors(tiny_model_cfg):
         MODELS.build(cfg)
     cfg = copy.deepcopy(tiny_model_cfg)
     cfg.panoptic_head.ibs = ibs_cfg(1.0, pairing='neighbour')
-    with pytest.raises(ValueError, match="'partner' or 'random'"):
+    with pytest.raises(ValueError, match="'partner', 'random' or 'all'"):
         MODELS.build(cfg)
     cfg.panoptic_head.ibs = ibs_cfg(1.0, point_sampling=dict(
         num_points=8, oversample_ratio=3.0, importance_sample_ratio=0.75))
