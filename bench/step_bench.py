@@ -28,9 +28,13 @@ def parse_step_args(argv: List[str], description: str, presets: Sequence[str],
     parser.add_argument('--ibs-weight', type=float, default=ibs_weight)
     parser.add_argument('--warmup', type=int, default=warmup)
     parser.add_argument('--iters', type=int, default=iters)
-    parser.add_argument('--rounds', type=int, default=1,
-                        help=f'rounds over the {len(variants)} variants (interleaved); '
-                        'time = min over rounds')
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='rounds over the variants (interleaved: baseline, A, B, baseline, '
+                        'A, B, ...); time = min over rounds, memory = median. With 1 round the '
+                        'order of the variants biases the ratios (caches, other processes)')
+    parser.add_argument('--variants', nargs='+', choices=tuple(variants), default=list(variants),
+                        help=f'variants to measure (default: all; the first is the baseline '
+                        f'of the ratios): {", ".join(variants)}')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--seed', type=int, default=0)
@@ -38,21 +42,25 @@ def parse_step_args(argv: List[str], description: str, presets: Sequence[str],
     return parser.parse_args(argv)
 
 
-def make_batch(args: argparse.Namespace, num_things: int, num_stuff: int, device):
+def make_batch(args: argparse.Namespace, num_things: int, num_stuff: int, device,
+               batch: Optional[int] = None, seed_offset: int = 0):
     """A fixed random batch: images (B, 3, H, W) and panoptic targets per crop.
 
     Each crop has three stuff bands and ``args.things_per_crop`` rectangular things (later
-    ones cover earlier ones); labels are things first, void 255 in the semantic map.
+    ones cover earlier ones); labels are things first, void 255 in the semantic map. ``batch``
+    (default ``args.batch``) crops from seed ``args.seed + seed_offset`` (a process of a
+    multi-process variant: its rank); every crop has its own ``img_id``.
     """
     import torch
     from mmdet.structures import DetDataSample
     from mmdet.structures.mask import BitmapMasks
     from mmengine.structures import InstanceData, PixelData
-    gen = torch.Generator().manual_seed(args.seed)
+    batch = args.batch if batch is None else batch
+    gen = torch.Generator().manual_seed(args.seed + seed_offset)
     h, w = args.crop
-    inputs = torch.randn(args.batch, 3, h, w, generator=gen).to(device)
+    inputs = torch.randn(batch, 3, h, w, generator=gen).to(device)
     samples = []
-    for _ in range(args.batch):
+    for b in range(batch):
         seg = torch.full((h, w), 255, dtype=torch.long)
         bands = torch.randperm(num_stuff, generator=gen)[:3] + num_things
         for i, label in enumerate(bands.tolist()):
@@ -71,7 +79,8 @@ def make_batch(args: argparse.Namespace, num_things: int, num_stuff: int, device
             masks.append(mask)
             labels.append(label)
         sample = DetDataSample(metainfo=dict(img_shape=(h, w), pad_shape=(h, w),
-                                             batch_input_shape=(h, w)))
+                                             batch_input_shape=(h, w),
+                                             img_id=f'{seed_offset}-{b}'))
         sample.gt_instances = InstanceData(
             labels=torch.tensor(labels).to(device),
             masks=BitmapMasks(torch.stack(masks).numpy().astype('uint8'), h, w))
@@ -136,8 +145,10 @@ def measure_steps(step: Callable[[], None], args: argparse.Namespace, device,
 
 
 def run_variants(script: str, argv: List[str], variants: Sequence[str],
-                 args: argparse.Namespace) -> None:
-    """Run ``script --worker VARIANT`` in a child per variant and round; print the ratios."""
+                 args: argparse.Namespace, baseline_of: Optional[Dict[str, str]] = None) -> None:
+    """Run ``script --worker VARIANT`` in a child per variant and round; print the ratios to
+    the first variant, or for the variants in ``baseline_of`` to the one named there."""
+    variants = [variant for variant in variants if variant in args.variants]
     rounds: Dict[str, List[Dict[str, float]]] = {variant: [] for variant in variants}
     for _ in range(args.rounds):
         for variant in variants:
@@ -151,17 +162,23 @@ def run_variants(script: str, argv: List[str], variants: Sequence[str],
     for variant, runs in rounds.items():
         fastest = min(runs, key=lambda r: r['time_s'])
         results[variant] = dict(fastest, peak_mib=statistics.median(r['peak_mib'] for r in runs))
-    base = results[variants[0]]
+    baseline_of = baseline_of or {}
     memory = 'CUDA max_memory_allocated' if args.device.startswith('cuda') else 'peak RSS delta'
     print(f'preset {args.preset}, crop {args.crop[0]}x{args.crop[1]}, batch {args.batch}, '
           f'{args.things_per_crop} things/crop, device {args.device}, '
           f'IBS weight {args.ibs_weight}, '
           f'median of {args.iters} steps after {args.warmup} warm-up, best of {args.rounds} '
           f'rounds; memory: {memory}')
-    print(f'{"variant":<10} {"step s":>8} {"x base":>7} {"peak MiB":>9} {"x base":>7}')
+    print(f'{"variant":<16} {"step s":>8} {"x base":>7} {"peak MiB":>9} {"x base":>7}  base')
     for variant, result in results.items():
-        print(f'{variant:<10} {result["time_s"]:8.3f} {result["time_s"] / base["time_s"]:7.3f} '
-              f'{result["peak_mib"]:9.1f} {result["peak_mib"] / base["peak_mib"]:7.3f}')
+        name = baseline_of.get(variant, variants[0])
+        base = results.get(name)
+        if base is None:
+            ratios, name = f'{"-":>7} {result["peak_mib"]:9.1f} {"-":>7}', f'({name} not run)'
+        else:
+            ratios = (f'{result["time_s"] / base["time_s"]:7.3f} {result["peak_mib"]:9.1f} '
+                      f'{result["peak_mib"] / base["peak_mib"]:7.3f}')
+        print(f'{variant:<16} {result["time_s"]:8.3f} {ratios}  {name}')
     for variant, result in results.items():
         parts = [(key[:-2], value) for key, value in result.items()
                  if key.endswith('_s') and key != 'time_s']

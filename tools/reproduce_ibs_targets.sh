@@ -29,6 +29,7 @@
 #   --settings "a b"   settings to train (default: all four)
 #   --no-report        train only
 #   --report-only      no training
+#   --dry-run          write the configs only (no data, no training)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON=${PYTHON:-"$ROOT/.venv/bin/python"}
@@ -38,6 +39,7 @@ ALL_SETTINGS="ibs_class_paired ibs_all_pairs ibs_partner_2x2 ibs_global_2x2"
 SETTINGS_ARG=$ALL_SETTINGS
 REPORT_ON=1
 TRAIN_ON=1
+DRY_RUN=0
 ITERS=600
 SCALE=0.5
 ARGS=("$@")
@@ -48,6 +50,7 @@ while [[ $# -gt 0 ]]; do
     --settings) SETTINGS_ARG=$2; shift 2 ;;
     --no-report) REPORT_ON=0; shift ;;
     --report-only) TRAIN_ON=0; shift ;;
+    --dry-run) DRY_RUN=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "reproduce_ibs_targets.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -68,19 +71,9 @@ for setting in "${SETTINGS[@]}"; do
 done
 log() { echo "[targets $(date +%H:%M:%S)] $*"; }
 
+GEN_MAJOR=$("$PYTHON" -c "from mmibs.datasets.synthetic import GENERATOR_MAJOR; print(GENERATOR_MAJOR)")
+DATA=data/synthetic-v${GEN_MAJOR}-256x512-t100-v20
 if [[ $TRAIN_ON == 1 ]]; then
-  if [[ " ${SETTINGS[*]} " == *" ibs_class_paired "* ]]; then
-    # The main protocol's partner runs (data generation included); finished ones are skipped.
-    bash tools/reproduce_synthetic.sh --out "$OUT" --seeds "$SEEDS" --settings ibs_class_paired \
-      --no-report
-  fi
-  GEN_MAJOR=$("$PYTHON" -c "from mmibs.datasets.synthetic import GENERATOR_MAJOR; print(GENERATOR_MAJOR)")
-  DATA=data/synthetic-v${GEN_MAJOR}-256x512-t100-v20
-  if [[ ! -f $DATA/annotations/panoptic_val.json ]]; then  # the main protocol's data
-    log "generating $DATA"
-    "$PYTHON" tools/dataset_converters/make_synthetic_panoptic.py --out "$DATA" --height 256 \
-      --width 512 --num-train 100 --num-val 20 --no-progress > /dev/null
-  fi
   for setting in "${SETTINGS[@]}"; do
     [[ $setting == ibs_class_paired ]] && continue
     # shellcheck disable=SC2086
@@ -88,6 +81,17 @@ if [[ $TRAIN_ON == 1 ]]; then
       --out "$OUT/runs/${setting}_seed{seed}/config.py" --scale "$SCALE" --iters "$ITERS" \
       --seeds $SEEDS --data-root "$DATA/"
   done
+  [[ $DRY_RUN == 1 ]] && exit 0
+  if [[ " ${SETTINGS[*]} " == *" ibs_class_paired "* ]]; then
+    # The main protocol's partner runs (data generation included); finished ones are skipped.
+    bash tools/reproduce_synthetic.sh --out "$OUT" --seeds "$SEEDS" --settings ibs_class_paired \
+      --no-report
+  fi
+  if [[ ! -f $DATA/annotations/panoptic_val.json ]]; then  # the main protocol's data
+    log "generating $DATA"
+    "$PYTHON" tools/dataset_converters/make_synthetic_panoptic.py --out "$DATA" --height 256 \
+      --width 512 --num-train 100 --num-val 20 --no-progress > /dev/null
+  fi
   for seed in $SEEDS; do
     for setting in "${SETTINGS[@]}"; do
       [[ $setting == ibs_class_paired ]] && continue

@@ -3,7 +3,8 @@
 # same supervision as the authors' random pairing, which at 2 crops is the partner too. Use it
 # with more crops per GPU, or use the global variant for more targets (docs/ibs.md, "More
 # targets and the global batch"). Not in the paper.
-_base_ = './mask2former-ibs-random-pairing-class-paired_r50_8xb2-1024x1024-300k_mapillary-vistas-panoptic.py'
+_base_ = ('./'
+          'mask2former-ibs-random-pairing-class-paired_r50_8xb2-1024x1024-300k_mapillary-vistas-panoptic.py')
 
 ibs_pairing = 'all'  # every other crop of the GPU batch (the authors: 'random', one crop)
 

@@ -3,7 +3,8 @@
 # pixel features of all 3 other crops of the global batch, not only the partner on their own
 # process (docs/ibs.md, "More targets and the global batch").
 #   bash tools/dist_train.sh <this config> 2
-_base_ = './mask2former-ibs-partner-pairing-class-paired_r18-w32_2xb2-256x512-600it_synthetic-streets.py'
+_base_ = ('./'
+          'mask2former-ibs-partner-pairing-class-paired_r18-w32_2xb2-256x512-600it_synthetic-streets.py')
 
 ibs_pairing = 'all'  # every other crop (the base: 'partner')
 ibs_scope = 'global'  # targets among the crops of all processes (the base: 'local')

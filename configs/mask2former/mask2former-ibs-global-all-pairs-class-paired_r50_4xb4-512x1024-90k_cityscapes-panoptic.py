@@ -3,7 +3,8 @@
 # all 15 other crops of the 16-crop batch. Only the embeddings (256-d rows) cross the network:
 # per prediction and GPU ~ N_r x 1 KiB (N_r thing-matched queries on that GPU), 9 predictions
 # per step (docs/ibs.md). Not in the paper.
-_base_ = './mask2former-ibs-random-pairing-class-paired_r50_4xb4-512x1024-90k_cityscapes-panoptic.py'
+_base_ = ('./'
+          'mask2former-ibs-random-pairing-class-paired_r50_4xb4-512x1024-90k_cityscapes-panoptic.py')
 
 ibs_pairing = 'all'  # every other crop (the authors: 'random', one crop of the own GPU)
 ibs_scope = 'global'  # the crops of all GPUs (the authors: 'local')

@@ -2,7 +2,8 @@
 # embeddings of all 8 GPUs are gathered (with gradient back to their GPU) and meet the pixel
 # features of the 15 other crops of the 16-crop batch (the authors: the partner only). Only the
 # 256-d embedding rows cross the network (docs/ibs.md). Not in the paper.
-_base_ = './mask2former-ibs-random-pairing-class-paired_r50_8xb2-1024x1024-300k_mapillary-vistas-panoptic.py'
+_base_ = ('./'
+          'mask2former-ibs-random-pairing-class-paired_r50_8xb2-1024x1024-300k_mapillary-vistas-panoptic.py')
 
 ibs_pairing = 'all'  # every other crop (the authors: 'random' = the partner at 2 crops per GPU)
 ibs_scope = 'global'  # the crops of all GPUs (the authors: 'local')

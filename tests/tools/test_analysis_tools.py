@@ -454,6 +454,35 @@ def test_class_mix_counts_repeats_per_order(tool):
     assert 0.06 < by_order['independent']['repeat'] < 0.2
 
 
+def test_ibs_targets_script_dry_run(repo_root, tmp_path):
+    """The all-pairs / global comparison's plan: its 3 new settings x seeds on the main
+    protocol's data and budget; 1 x 4 crops or 2 x 2 crops, the pairing and scope of each."""
+    import subprocess
+    script = repo_root / 'tools' / 'reproduce_ibs_targets.sh'
+    proc = subprocess.run(['bash', str(script), '--dry-run', '--seeds', '0 1', '--out',
+                           str(tmp_path / 'rep')], cwd=repo_root, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    from mmengine.config import Config
+    expected = dict(ibs_all_pairs=(4, 'all', 'local'), ibs_partner_2x2=(2, 'partner', 'local'),
+                    ibs_global_2x2=(2, 'all', 'global'))
+    configs = sorted((tmp_path / 'rep' / 'runs').glob('*/config.py'))
+    assert sorted(p.parent.name for p in configs) == sorted(
+        f'{s}_seed{seed}' for s in expected for seed in (0, 1))
+    for path in configs:
+        cfg = Config.fromfile(str(path))
+        batch, pairing, scope = expected[path.parent.name.rsplit('_seed', 1)[0]]
+        ibs = cfg.model.panoptic_head.ibs
+        assert (cfg.train_dataloader.batch_size, ibs.pairing, ibs.get('scope', 'local')) == (
+            batch, pairing, scope)
+        assert cfg.train_dataloader.batch_sampler.type == 'ClassPairedBatchSampler'
+        assert cfg.train_cfg.max_iters == 600 and cfg.randomness.seed == int(path.parent.name[-1])
+        assert cfg.train_dataloader.dataset.data_root == 'data/synthetic-v2-256x512-t100-v20/'
+    proc = subprocess.run(['bash', str(script), '--dry-run', '--settings', 'nonsense'],
+                          cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and 'unknown setting nonsense' in proc.stderr
+
+
 def test_every_cli_help_shows_an_example(repo_root):
     """Every command-line tool under tools/ ends its --help with one or two examples."""
     import runpy

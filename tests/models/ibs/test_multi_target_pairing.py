@@ -95,8 +95,10 @@ def test_num_targets_draws_distinct_other_crops_of_other_images_uniformly():
     assert matrix.sum(dim=1).tolist() == [4, 4, 5, 5, 5, 5]
 
 
-@pytest.mark.parametrize('point_sampling', [None, dict(num_points=6, oversample_ratio=3.0,
-                                                        importance_sample_ratio=0.75)])
+POINTS = dict(num_points=6, oversample_ratio=3.0, importance_sample_ratio=0.75)
+
+
+@pytest.mark.parametrize('point_sampling', [None, POINTS])
 def test_one_target_without_exclusion_is_random_pairing_exactly(point_sampling):
     rows, src, feats = _inputs(rows_per_crop=(2, 3, 1, 2), dtype=torch.float32)
     ids = ['a', 'a', 'b', 'b']  # would be excluded: the exclusion is off

@@ -223,3 +223,19 @@ def test_with_thing_mode_trains(build_pfcn_head, tiny_batch):
     assert head.num_stuff_channels == 6
     losses, _ = _head_losses(head, tiny_batch)
     assert all(np.isfinite(v.item()) for v in losses.values())
+
+
+def test_ibs_all_pairs_of_two_crops_is_the_partner(build_pfcn_head, tiny_batch):
+    """With 2 crops every other crop is the partner: 'all' (and the global scope on one
+    process) give the partner head's IBS loss and gradients."""
+    results = []
+    for extra in (dict(), dict(pairing='all'), dict(pairing='all', scope='global')):
+        head = build_pfcn_head(ibs=ibs_cfg(4.0, **extra))
+        losses, feats = _head_losses(head, tiny_batch)
+        assert losses['loss_ibs_th'].item() > 0
+        results.append((losses['loss_ibs_th'],
+                        torch.autograd.grad(losses['loss_ibs_th'], feats, allow_unused=True)))
+    for loss, grads in results[1:]:
+        assert torch.equal(loss, results[0][0])
+        for a, b in zip(grads, results[0][1]):
+            assert (a is None and b is None) or torch.equal(a, b)
