@@ -51,10 +51,13 @@ def logits_on_targets(rows: Tensor, row_targets: Tensor, features: Tensor) -> Te
     flat = features.flatten(2)  # (B, C, h*w), a view
     if rows.shape[0] == 0:
         return (rows @ flat[0]).view(0, height, width)
+    # One view per crop: the backward stacks the crops' gradients once, where indexing
+    # flat[target] per group would allocate a zero (B, C, h*w) gradient per group.
+    per_crop = flat.unbind(0)
     groups, rows_in_order = [], []
     for target in torch.unique(row_targets).tolist():
         members = (row_targets == target).nonzero(as_tuple=True)[0]
-        groups.append(rows[members] @ flat[target])  # (n_t, h*w)
+        groups.append(rows[members] @ per_crop[target])  # (n_t, h*w)
         rows_in_order.append(members)
     order = torch.cat(rows_in_order)
     identity = torch.arange(order.shape[0], device=order.device)

@@ -154,6 +154,38 @@ class IntraBatchSupervision(nn.Module):
             rows, src_crop, weight = gather_rows(rows, src_crop, weight, crops.offset, group)
         else:
             matrix = self.pairing.pairs(batch_img_metas, crops_of_batch(batch_img_metas), device)
+        logits, weight, num_masks = self.pair_logits(rows, src_crop, matrix, features, weight,
+                                                     rows_per_mask)
+        if distributed:
+            total = logits.new_tensor(float(num_masks))
+            torch.distributed.all_reduce(total, group=group)
+            scale = get_world_size() / max(total.item(), 1.0)
+            loss = self.loss(logits, avg_factor=1.0, weight=weight) * scale
+        else:
+            avg_factor = None if rows_per_mask == 1 else float(max(num_masks, 1))
+            loss = self.loss(logits, avg_factor=avg_factor, weight=weight)
+        with torch.no_grad():
+            confused = (logits > 0).float().mean() if logits.numel() else logits.new_zeros(())
+        return loss, {'confused': confused}
+
+    def pair_logits(self, rows: Tensor, src_crop: Tensor, matrix: Tensor, features: Tensor,
+                    weight: Optional[Tensor] = None,
+                    rows_per_mask: int = 1) -> Tuple[Tensor, Optional[Tensor], int]:
+        """The supervised logits of the (mask, target) pairs of a pair matrix.
+
+        Args:
+            rows: Embeddings (N, C) (with the global scope: of all processes).
+            src_crop: Their source crops, indices into the rows of ``matrix``, (N,).
+            matrix: Boolean (S, B): source crop s is supervised against this process's crop t.
+            features: This process's per-pixel features (B, C, h, w).
+            weight: Optional per-row weights (N,).
+            rows_per_mask: Consecutive rows of one mask.
+
+        Returns:
+            Logits (M * K, P) at the sampled points (or (M * K, h * w) without point
+            sampling), the rows' weights (or ``None``) and the number of (mask, target) pairs M.
+        """
+        device = features.device
         row_index, row_targets = self._pair_rows(matrix.to(device), src_crop, rows_per_mask,
                                                  device)
         logits = logits_on_targets(rows[row_index], row_targets, features)  # (M * K, h, w)
@@ -168,18 +200,7 @@ class IntraBatchSupervision(nn.Module):
             logits = point_sample(logits, coords).squeeze(1)  # (M * K, P)
         else:
             logits = logits.flatten(1)
-        num_masks = row_index.shape[0] // rows_per_mask
-        if distributed:
-            total = logits.new_tensor(float(num_masks))
-            torch.distributed.all_reduce(total, group=group)
-            scale = get_world_size() / max(total.item(), 1.0)
-            loss = self.loss(logits, avg_factor=1.0, weight=weight) * scale
-        else:
-            avg_factor = None if rows_per_mask == 1 else float(max(num_masks, 1))
-            loss = self.loss(logits, avg_factor=avg_factor, weight=weight)
-        with torch.no_grad():
-            confused = (logits > 0).float().mean() if logits.numel() else logits.new_zeros(())
-        return loss, {'confused': confused}
+        return logits, weight, row_index.shape[0] // rows_per_mask
 
     def _pair_rows(self, matrix: Tensor, src_crop: Tensor, rows_per_mask: int,
                    device: torch.device) -> Tuple[Tensor, Tensor]:
