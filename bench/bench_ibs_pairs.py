@@ -14,8 +14,9 @@ then one backward. Settings (each in its own child process, interleaved over ``-
 
 Memory = the child's peak RSS over the step minus its RSS before and minus the gradients of the
 embeddings and features (which the regular losses allocate anyway), i.e. what IBS holds (CPU;
-allocator caching makes a few MiB noise); time = the fastest round. For scale, the regular mask logits that
-Mask2Former's own losses keep per step, B x Q x h x w fp32 x predictions, are printed too.
+allocator caching makes a few MiB noise); time = the fastest round. For scale, the regular
+mask logits that Mask2Former's own losses keep per step, B x Q x h x w fp32 x predictions, are
+printed too.
 
 Presets: ``cityscapes`` (W = 4 GPUs x B = 4 crops of 512 x 1024, features 128 x 256, 100
 queries) and ``vistas`` (W = 8 x B = 2 crops of 1024 x 1024, features 256 x 256, 200 queries);
