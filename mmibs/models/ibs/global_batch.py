@@ -71,20 +71,34 @@ def gather_crops(batch_img_metas: Sequence[dict], group: dist.ProcessGroup) -> B
     return BatchCrops(keys, partners, local_offset, local.num_local)
 
 
+def _gather_counts(count: int, group: dist.ProcessGroup, device: torch.device) -> List[int]:
+    """The first-dimension size of every process's tensor, in rank order."""
+    counts = [torch.zeros((), dtype=torch.long, device=device) for _ in range(get_world_size())]
+    dist.all_gather(counts, torch.tensor(count, device=device), group=group)
+    return [int(n) for n in counts]
+
+
+def _pad_rows(tensor: Tensor, length: int, value=0) -> Tensor:
+    """``tensor`` (n, ...) padded with ``value`` to (length, ...)."""
+    pad = tensor.new_full((length - tensor.shape[0], *tensor.shape[1:]), value)
+    return torch.cat((tensor, pad))
+
+
+def _gather_varlen(tensor: Tensor, counts: List[int], group: dist.ProcessGroup) -> Tensor:
+    """All processes' ``tensor`` (counts[r], ...), concatenated in rank order (no gradient)."""
+    padded = _pad_rows(tensor, max(max(counts), 1))
+    chunks = [torch.empty_like(padded) for _ in counts]
+    dist.all_gather(chunks, padded, group=group)
+    return torch.cat([chunk[:n] for chunk, n in zip(chunks, counts)])
+
+
 def gather_pairs(local_pairs: Tensor, crops: BatchCrops, group: dist.ProcessGroup,
                  device: torch.device) -> Tensor:
     """The (S, S) pair matrix of the global batch from every process's (B_r, S) rows (each
     process draws the targets of its own source crops with its own generator); the collective
     runs on ``device`` (the features' device: CPU for gloo, CUDA for nccl)."""
-    num_crops = len(crops.image_keys)
-    sizes = [torch.zeros((), dtype=torch.long, device=device) for _ in range(get_world_size())]
-    dist.all_gather(sizes, torch.tensor(local_pairs.shape[0], device=device), group=group)
-    longest = int(max(sizes))
-    padded = torch.zeros(longest, num_crops, dtype=torch.uint8, device=device)
-    padded[:local_pairs.shape[0]] = local_pairs.to(device=device, dtype=torch.uint8)
-    chunks = [torch.empty_like(padded) for _ in sizes]
-    dist.all_gather(chunks, padded, group=group)
-    return torch.cat([chunk[:int(n)] for chunk, n in zip(chunks, sizes)]).bool()
+    counts = _gather_counts(local_pairs.shape[0], group, device)
+    return _gather_varlen(local_pairs.to(device=device, dtype=torch.uint8), counts, group).bool()
 
 
 def gather_rows(rows: Tensor, src_crop: Tensor, weight: Optional[Tensor], offset: int,
@@ -103,20 +117,12 @@ def gather_rows(rows: Tensor, src_crop: Tensor, weight: Optional[Tensor], offset
         Rows (sum N_r, C), their global source crops (sum N_r,) and weights (or ``None``), in
         rank order.
     """
-    device = rows.device
-    counts = [torch.zeros((), dtype=torch.long, device=device) for _ in range(get_world_size())]
-    dist.all_gather(counts, torch.tensor(rows.shape[0], device=device), group=group)
-    longest = max(int(max(counts)), 1)
+    counts = _gather_counts(rows.shape[0], group, rows.device)
     values = [rows] if weight is None else [rows, weight[:, None].to(rows.dtype)]
-    local = torch.cat(values, dim=1)
-    local = torch.cat((local, local.new_zeros(longest - local.shape[0], local.shape[1])))
-    meta = torch.full((longest, ), NO_TARGET, dtype=torch.long, device=device)
-    meta[:rows.shape[0]] = src_crop + offset
+    local = _pad_rows(torch.cat(values, dim=1), max(max(counts), 1))
     chunks = AllGatherRows.apply(local, group)  # (W, longest, C [+ 1])
-    meta_chunks = [torch.empty_like(meta) for _ in counts]
-    dist.all_gather(meta_chunks, meta, group=group)
-    merged = torch.cat([chunk[:int(n)] for chunk, n in zip(chunks, counts)])
-    sources = torch.cat([chunk[:int(n)] for chunk, n in zip(meta_chunks, counts)])
+    merged = torch.cat([chunk[:n] for chunk, n in zip(chunks, counts)])
+    sources = _gather_varlen(src_crop + offset, counts, group)
     # Keeps the gather in this process's graph also without rows, so that every process runs
     # its collective backward.
     anchor = chunks.sum() * 0.0
