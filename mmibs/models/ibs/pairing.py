@@ -38,17 +38,29 @@ def partner_targets(batch_img_metas: Sequence[dict], device: torch.device) -> Te
         Target crop of every crop, int64, shape (B,), :data:`NO_TARGET` where there is none.
     """
     batch_size = len(batch_img_metas)
-    targets: List[int] = []
+    targets = [t if t != NO_TARGET else (b ^ 1 if (b ^ 1) < batch_size else NO_TARGET)
+               for b, t in enumerate(explicit_partners(batch_img_metas))]
+    return torch.tensor(targets, dtype=torch.long, device=device)
+
+
+def explicit_partners(batch_img_metas: Sequence[dict]) -> List[int]:
+    """The partner named by every crop's metainfo (:data:`PARTNER_KEY`), :data:`NO_TARGET`
+    for a crop without the key.
+
+    Raises:
+        ValueError: a named partner is not another crop of the batch.
+    """
+    batch_size = len(batch_img_metas)
+    partners = []
     for b, meta in enumerate(batch_img_metas):
+        t = NO_TARGET
         if PARTNER_KEY in meta:
             t = int(meta[PARTNER_KEY])
             if not 0 <= t < batch_size or t == b:
                 raise ValueError(f'crop {b}: {PARTNER_KEY}={t} is not another crop of the '
                                  f'batch of {batch_size}')
-        else:
-            t = b ^ 1 if (b ^ 1) < batch_size else NO_TARGET
-        targets.append(t)
-    return torch.tensor(targets, dtype=torch.long, device=device)
+        partners.append(t)
+    return partners
 
 
 def random_targets(batch_size: int, generator: torch.Generator) -> Tensor:
@@ -102,13 +114,8 @@ def image_key(meta: dict) -> Optional[str]:
 
 def crops_of_batch(batch_img_metas: Sequence[dict]) -> BatchCrops:
     """:class:`BatchCrops` of one process's batch (offset 0)."""
-    partners = [int(meta.get(PARTNER_KEY, NO_TARGET)) for meta in batch_img_metas]
-    for b, t in enumerate(partners):
-        if t != NO_TARGET and (not 0 <= t < len(partners) or t == b):
-            raise ValueError(f'crop {b}: {PARTNER_KEY}={t} is not another crop of the batch of '
-                             f'{len(partners)}')
-    return BatchCrops([image_key(meta) for meta in batch_img_metas], partners, 0,
-                      len(batch_img_metas))
+    return BatchCrops([image_key(meta) for meta in batch_img_metas],
+                      explicit_partners(batch_img_metas), 0, len(batch_img_metas))
 
 
 def candidate_targets(crops: BatchCrops, source: int, exclude_same_image: bool) -> List[int]:
