@@ -39,7 +39,7 @@ from step_bench import make_batch, measure_steps, parse_step_args, run_variants
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {
     'synthetic': REPO_ROOT / 'configs/panoptic_fcn/'
-    'panoptic-fcn_r18-w32_1xb4-256x512-300it_synthetic-streets.py',
+    'panoptic-fcn_r18-w32_1xb4-256x512-600it_synthetic-streets.py',
     'cityscapes-r50': REPO_ROOT / 'configs/_base_/models/panoptic_fcn_r50_fpn.py',
 }
 VARIANTS = ('baseline', 'ibs')

@@ -60,6 +60,19 @@ def scale_pipeline(pipeline: List[dict], factor: float) -> None:
                                    if isinstance(value, (list, tuple)) else _scaled(value, factor))
 
 
+def scale_model(model: ConfigDict, factor: float) -> None:
+    """Scale the pixel sizes of a model config in place: Panoptic FCN's level assignment
+    (``panoptic_head.target_generator.instance_scales``, lengths) and its stuff area limit
+    (``test_cfg.stuff_area_limit``, an area: ``factor ** 2``). Mask2Former has none."""
+    generator = model.get('panoptic_head', {}).get('target_generator') or {}
+    if 'instance_scales' in generator:
+        generator['instance_scales'] = tuple(
+            tuple(bound * factor for bound in scales) for scales in generator['instance_scales'])
+    test_cfg = model.get('test_cfg') or {}
+    if 'stuff_area_limit' in test_cfg:
+        test_cfg['stuff_area_limit'] = _scaled(test_cfg['stuff_area_limit'], factor**2)
+
+
 def derive_config(cfg: Config, scale: float = 1.0, max_iters: Optional[int] = None,
                   seed: Optional[int] = None, data_root: Optional[str] = None,
                   num_workers: Optional[int] = None) -> Config:
@@ -71,8 +84,8 @@ def derive_config(cfg: Config, scale: float = 1.0, max_iters: Optional[int] = No
             ``seg_prefix``.
         scale: Factor for every pixel size: ``BatchFixedSizePad`` sizes, ``Resize`` /
             ``RandomResize`` scales, ``RandomCrop`` / ``ClassPairedCrop`` crop sizes and clamps,
-            and the ``ClassPairedBatchSampler`` scale options. The data must have been generated
-            at the same factor (e.g. 256x512 images for 0.5).
+            the ``ClassPairedBatchSampler`` scale options and the model's (:func:`scale_model`).
+            The data must have been generated at the same factor (e.g. 256x512 images for 0.5).
         max_iters: Training iterations; the poly schedule, validation and the last checkpoint
             follow. ``None`` keeps the config's.
         seed: ``randomness.seed``; ``None`` keeps the config's.
@@ -105,6 +118,7 @@ def derive_config(cfg: Config, scale: float = 1.0, max_iters: Optional[int] = No
         sampler = cfg.train_dataloader.get('batch_sampler')
         if sampler and 'scale_options' in sampler:
             sampler['scale_options'] = tuple(s * scale for s in sampler['scale_options'])
+        scale_model(cfg.model, scale)
     if max_iters is not None:
         cfg.train_cfg.max_iters = max_iters
         cfg.train_cfg.val_interval = max_iters

@@ -5,6 +5,7 @@
 #   bash tools/reproduce_synthetic.sh                       # the protocol: 6 settings x 5 seeds
 #   bash tools/reproduce_synthetic.sh --settings "crop ibs_class_paired" --seeds 0   # make demo
 #   bash tools/reproduce_synthetic.sh --gpu                 # the configs' own size, on a GPU
+#   bash tools/reproduce_synthetic.sh --model panoptic_fcn  # the protocol for Panoptic FCN
 #
 # Settings (same model, optimizer, schedule, iterations, batch of 4 images and seeds):
 #   full_image           configs/mask2former/mask2former_r18-w32_1xb4-512x1024-600it_synthetic-streets-full-image.py
@@ -13,6 +14,11 @@
 #   ibs_class_paired     configs/mask2former/mask2former-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-600it_synthetic-streets.py
 #   crop_d0              crop, on data generated with --instance-diversity 0 (instances are clones)
 #   ibs_class_paired_d0  ibs_class_paired, on the same diversity-0 data
+# With --model panoptic_fcn (paper Table 3's network; default out work_dirs/reproduce_synthetic_pfcn,
+# summary.json under a "panoptic_fcn" key), three settings:
+#   crop                 configs/panoptic_fcn/panoptic-fcn_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+#   ibs_random           configs/panoptic_fcn/panoptic-fcn-ibs-random-pairing_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+#   ibs_class_paired     configs/panoptic_fcn/panoptic-fcn-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-600it_synthetic-streets.py
 # Every pixel size of the configs is multiplied by --scale (tools/experiment_config.py) and the
 # data are generated at that size. Output (--out, default work_dirs/reproduce_synthetic):
 #   runs/<setting>_seed<s>/     config.py, the work dir, train.log, wall_s (training + validation)
@@ -33,6 +39,7 @@
 # its last checkpoint). The report covers the runs that are done.
 #
 # Options:
+#   --model NAME        mask2former (default) or panoptic_fcn
 #   --out DIR           output folder
 #   --seeds "0 1"       seeds (default "0 1 2 3 4")
 #   --settings "a b"    settings to run, of the six above (default: all)
@@ -48,10 +55,10 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON=${PYTHON:-"$ROOT/.venv/bin/python"}
-OUT=work_dirs/reproduce_synthetic
+OUT=
+MODEL=mask2former
 SEEDS="0 1 2 3 4"
-ALL_SETTINGS="crop ibs_class_paired ibs_random crop_d0 ibs_class_paired_d0 full_image"
-SETTINGS_ARG=$ALL_SETTINGS
+SETTINGS_ARG=
 ITERS=600
 SCALE=0.5
 NUM_TRAIN=100
@@ -63,6 +70,7 @@ PANEL_IMAGES=2
 ARGS=("$@")
 while [[ $# -gt 0 ]]; do
   case $1 in
+    --model) MODEL=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --seeds) SEEDS=$2; shift 2 ;;
     --settings) SETTINGS_ARG=$2; shift 2 ;;
@@ -83,14 +91,33 @@ cd "$ROOT"
 export PYTHONWARNINGS=ignore
 
 M2F=configs/mask2former
-declare -A CONFIG=(
-  [full_image]=$M2F/mask2former_r18-w32_1xb4-512x1024-600it_synthetic-streets-full-image.py
-  [crop]=$M2F/mask2former_r18-w32_1xb4-256x512-600it_synthetic-streets.py
-  [ibs_random]=$M2F/mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-600it_synthetic-streets.py
-  [ibs_class_paired]=$M2F/mask2former-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-600it_synthetic-streets.py
-)
-CONFIG[crop_d0]=${CONFIG[crop]}
-CONFIG[ibs_class_paired_d0]=${CONFIG[ibs_class_paired]}
+PFCN=configs/panoptic_fcn
+SUMMARY_KEY=()
+case $MODEL in
+  mask2former)
+    declare -A CONFIG=(
+      [full_image]=$M2F/mask2former_r18-w32_1xb4-512x1024-600it_synthetic-streets-full-image.py
+      [crop]=$M2F/mask2former_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+      [ibs_random]=$M2F/mask2former-ibs-random-pairing_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+      [ibs_class_paired]=$M2F/mask2former-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+    )
+    CONFIG[crop_d0]=${CONFIG[crop]}
+    CONFIG[ibs_class_paired_d0]=${CONFIG[ibs_class_paired]}
+    ALL_SETTINGS="crop ibs_class_paired ibs_random crop_d0 ibs_class_paired_d0 full_image"
+    OUT=${OUT:-work_dirs/reproduce_synthetic} ;;
+  panoptic_fcn)
+    declare -A CONFIG=(
+      [crop]=$PFCN/panoptic-fcn_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+      [ibs_random]=$PFCN/panoptic-fcn-ibs-random-pairing_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+      [ibs_class_paired]=$PFCN/panoptic-fcn-ibs-partner-pairing-class-paired_r18-w32_1xb4-256x512-600it_synthetic-streets.py
+    )
+    ALL_SETTINGS="crop ibs_class_paired ibs_random"
+    SUMMARY_KEY=(--summary-key panoptic_fcn)
+    OUT=${OUT:-work_dirs/reproduce_synthetic_pfcn} ;;
+  *) echo "reproduce_synthetic.sh: unknown --model $MODEL (mask2former or panoptic_fcn)" >&2
+     exit 2 ;;
+esac
+SETTINGS_ARG=${SETTINGS_ARG:-$ALL_SETTINGS}
 read -r -a SETTINGS <<< "$SETTINGS_ARG"
 for setting in "${SETTINGS[@]}"; do
   [[ -n ${CONFIG[$setting]:-} ]] || {
@@ -178,7 +205,8 @@ METRICS=(PQ PQ_th PQ_st Acc_th Prec_th confusion@30 confusion@50 confusion@70)
 if [[ " ${SETTINGS[*]} " == *" crop "* && -n $(runs_of crop) ]]; then
   # shellcheck disable=SC2086
   "$PYTHON" tools/analysis_tools/protocol_report.py "$OUT/runs" --seeds $SEEDS \
-    --settings "${main_settings[@]}" --ablation "${ablation[@]}" --out-dir "$REPORT"
+    --settings "${main_settings[@]}" --ablation "${ablation[@]}" --out-dir "$REPORT" \
+    "${SUMMARY_KEY[@]}"
 else
   "$PYTHON" tools/analysis_tools/results_table.py "${specs[@]}" --metrics "${METRICS[@]}" \
     --out "$REPORT/table.md"

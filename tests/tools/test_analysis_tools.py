@@ -21,6 +21,7 @@ from mmibs.evaluation.panoptic_png import read_panoptic_png
 TINY_H, TINY_W = 128, 256  # conftest's tiny images
 CLASS_PAIRED = ('configs/mask2former/mask2former-ibs-partner-pairing-class-paired_'
                 'r18-w32_1xb4-256x512-600it_synthetic-streets.py')
+PFCN = 'configs/panoptic_fcn/panoptic-fcn_r18-w32_1xb4-256x512-600it_synthetic-streets.py'
 
 
 def quiet(func, *args):
@@ -404,6 +405,17 @@ def test_derive_config_scales_every_pixel_size(repo_root, tool):
     assert cfg.val_evaluator.seg_prefix == 'data/x/annotations/panoptic_val/'
     with pytest.raises(ValueError, match='scale must be'):
         derive_config(cfg, scale=0)
+
+
+def test_derive_config_scales_panoptic_fcn_pixel_sizes(repo_root, tool):
+    """Panoptic FCN's level assignment (box side lengths) and stuff area limit (an area) are
+    pixel sizes too: at half size an instance must go to the same level as at full size."""
+    from mmengine.config import Config
+    cfg = tool('experiment_config').derive_config(Config.fromfile(str(repo_root / PFCN)),
+                                                  scale=0.5)
+    scales = cfg.model.panoptic_head.target_generator.instance_scales
+    assert [tuple(s) for s in scales] == [(0.5, 32), (16, 64), (32, 128), (64, 256), (128, 512)]
+    assert cfg.model.test_cfg.stuff_area_limit == 128  # 512 px x 0.5^2
 
 
 def test_reproduction_script_dry_run(repo_root, tmp_path):

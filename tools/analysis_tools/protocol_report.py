@@ -17,7 +17,8 @@ its 95 % Student-t CI, over the seeds both finished), ``table_ablation_d0.md`` (
      "vs_crop": {name: {metric: {"diff": d, "ci95": [low, high]}, "n_pairs": n}},
      "vs_crop_d0": {...}}
 
-with lower-case metric names (``pq``, ``pq_th``, ``pq_st``, ``acc_th``, ``prec_th``,
+(nested under ``--summary-key``, e.g. ``{"panoptic_fcn": {...}}``, when given) with lower-case
+metric names (``pq``, ``pq_th``, ``pq_st``, ``acc_th``, ``prec_th``,
 ``confusion@30`` ...). A CI needs two pairs; with one it is ``[null, null]``.
 """
 import argparse
@@ -94,6 +95,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     parser.add_argument('--ablation', nargs='*', default=[],
                         help='settings compared with the first of them (e.g. crop_d0 ...)')
     parser.add_argument('--out-dir', required=True)
+    parser.add_argument('--summary-key',
+                        help='nest summary.json under this key (e.g. panoptic_fcn)')
     args = parser.parse_args(argv)
     try:
         if 'crop' not in args.settings:
@@ -111,6 +114,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
             outputs[f'table_ablation_{base.split("_")[-1]}.md'] = table_d0
     except (RunMetricsError, ValueError) as e:
         sys.exit(f'error: {e}')
+    if args.summary_key:
+        summary = {args.summary_key: summary}
     outputs['summary.json'] = json.dumps(summary, indent=2) + '\n'
     for name, text in outputs.items():
         with atomic_open(osp.join(args.out_dir, name), 'w', encoding='utf-8') as f:

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData, PixelData
 
 SYNTHETIC_CONFIG = ('configs/panoptic_fcn/'
-                    'panoptic-fcn_r18-w32_1xb4-256x512-300it_synthetic-streets.py')
+                    'panoptic-fcn_r18-w32_1xb4-256x512-600it_synthetic-streets.py')
 
 
 def make_sample(input_hw: Tuple[int, int],

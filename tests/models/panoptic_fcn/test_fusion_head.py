@@ -218,7 +218,7 @@ def test_prediction_draws_in_mmdet_visualizer():
 # ---------------------------------------------------------------- end to end with PanopticFCN
 
 SYNTHETIC_CONFIG = ('configs/panoptic_fcn/'
-                    'panoptic-fcn_r18-w32_1xb4-256x512-300it_synthetic-streets.py')
+                    'panoptic-fcn_r18-w32_1xb4-256x512-600it_synthetic-streets.py')
 
 
 @pytest.fixture(scope='module')

@@ -17,7 +17,7 @@ from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.registry import PARAM_SCHEDULERS
 from mmengine.runner import Runner
 
-SYNTHETIC = 'configs/panoptic_fcn/panoptic-fcn_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
+SYNTHETIC = 'configs/panoptic_fcn/panoptic-fcn_r18-w32_1xb4-256x512-600it_synthetic-streets.py'
 CITYSCAPES_IBS = ('configs/panoptic_fcn/panoptic-fcn-ibs-partner-pairing-class-paired_'
                   'r50_4xb8-512x1024-65k_cityscapes-panoptic.py')
 PQ_PATTERN = re.compile(r'coco_panoptic/PQ: ([0-9.]+)')

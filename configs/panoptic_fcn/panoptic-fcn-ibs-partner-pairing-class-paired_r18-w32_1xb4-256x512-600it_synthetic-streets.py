@@ -5,7 +5,7 @@
 # class at positions 2k, 2k+1; ClassPairedCrop resizes each image so the segment's sqrt(bbox
 # area) is the shared scale and crops around its box centre. Pixel values are the authors'
 # Cityscapes values halved (dataset base, docs/crop_sampling.md).
-_base_ = './panoptic-fcn_r18-w32_1xb4-256x512-300it_synthetic-streets.py'
+_base_ = './panoptic-fcn_r18-w32_1xb4-256x512-600it_synthetic-streets.py'
 
 # The baseline's IBS head (weight 4 x 1, partner pairing).
 model = dict(panoptic_head=_base_.ibs_panoptic_head)
