@@ -441,6 +441,16 @@ def test_reproduction_script_dry_run(repo_root, tmp_path):
         assert root == 'data/synthetic-v2-256x512-t100-v20' + (
             '-d0/' if '_d0_' in path.parent.name else '/')
         assert cfg.val_evaluator.seg_prefix == root + 'annotations/panoptic_val/'
+    # Panoptic FCN's protocol: its three settings, the model's pixel sizes scaled as well
+    proc = subprocess.run(['bash', str(script), '--model', 'panoptic_fcn', '--dry-run',
+                           '--seeds', '0', '--iters', '7', '--out', str(tmp_path / 'pfcn')],
+                          cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    runs = sorted(p.name for p in (tmp_path / 'pfcn' / 'runs').iterdir())
+    assert runs == ['crop_seed0', 'ibs_class_paired_seed0', 'ibs_random_seed0']
+    cfg = Config.fromfile(str(tmp_path / 'pfcn' / 'runs' / 'ibs_random_seed0' / 'config.py'))
+    assert cfg.model.type == 'PanopticFCN' and cfg.model.panoptic_head.ibs.pairing == 'random'
+    assert cfg.model.test_cfg.stuff_area_limit == 128 and cfg.train_cfg.max_iters == 7
     proc = subprocess.run(['bash', str(script), '--dry-run', '--settings', 'crop nonsense'],
                           cwd=repo_root, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and 'unknown setting nonsense' in proc.stderr

@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
+from mmengine.utils import import_modules_from_strings
 
 import mmibs  # noqa: F401  (registers components)
 from mmibs.datasets.synthetic import SyntheticStreetsConfig, generate_synthetic_streets
@@ -116,6 +117,9 @@ def run_overfit(config: str, work_dir: str, scale: float = 0.25, iters: int = 30
     cfg = overfit_config(Config.fromfile(config), data_root, scale, iters, num_images, seed)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+        if 'custom_imports' in cfg_options or any(
+                key.startswith('custom_imports.') for key in cfg_options):
+            import_modules_from_strings(**cfg.custom_imports)  # fromfile imported the file's
     cfg.work_dir = work_dir
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -105,6 +105,18 @@ def test_synthetic_config_trains_then_tools_test_scores(repo_root, synthetic_roo
     pq = PQ_PATTERN.findall(output)
     assert pq and 0 <= float(pq[-1]) <= 100
     assert 'coco_panoptic/Acc_th' in output
+    # the stuff-path diagnosis on the same checkpoint: rows of the first val image's classes
+    # (training-path IoUs in [0, 1]) and a 4-panel stride-4 figure
+    diag = tmp_path / 'diag'
+    output = run_tool(str(repo_root / 'tools/analysis_tools/pfcn_stuff_diagnosis.py'),
+                      str(config), str(checkpoint), '--out-dir', str(diag), '--max-images', '1')
+    rows = [line.split('|')[1:-1] for line in (diag / 'report.md').read_text().splitlines()
+            if line.startswith('| synth_val')]
+    train_ious = [float(r[3]) for r in rows if r[3].strip() != '–']
+    assert train_ious and all(0 <= iou <= 1 for iou in train_ious), output[-2000:]
+    import cv2
+    panel = cv2.imread(str(next(diag.glob('*_stuff.png'))))
+    assert panel.shape[:2] == (2 * 128 // 4, 2 * 4 * 256 // 4)  # 4 stride-4 maps, drawn x2
 
 
 def test_cityscapes_ibs_config_few_iterations(repo_root, fake_cityscapes_root, tmp_path,
