@@ -5,8 +5,11 @@ defect of the kind unit tests miss; the check must fail with it. Selected by the
 variable ``MMIBS_PLANTED_BUG``:
 
 * ``pfcn_stuff_wrong_level``: Panoptic FCN inference builds the stuff kernels of level l from
-  the kernel map of level l + 1 (resized to level l), so the region argmax of one level meets
-  the kernels of another.
+  the kernel map of level l + 1 (resized to level l). The check does **not** catch it (the
+  kernel head is shared over levels, neighbouring levels' kernels are alike): kept to record
+  that, see docs/panoptic_fcn.md.
+* ``pfcn_stuff_thing_embed``: Panoptic FCN inference embeds the stuff kernels with the thing
+  embedding (a copy-paste slip in the head's predict).
 * ``m2f_mirrored_targets``: Mask2Former trains on annotations mirrored left-right relative to
   their images (a flip applied to the image but not to its annotations).
 """
@@ -15,7 +18,7 @@ import os
 import torch.nn.functional as F
 from mmdet.models.dense_heads import Mask2FormerHead
 
-from mmibs.models.panoptic_fcn import inference
+from mmibs.models.panoptic_fcn import inference, panoptic_fcn_head
 
 BUG = os.environ.get('MMIBS_PLANTED_BUG', '')
 
@@ -33,6 +36,15 @@ def _stuff_from_wrong_level(predict_stuff):
     return patched
 
 
+def _stuff_with_thing_embed(predict_kernels_single):
+
+    def patched(centers, regions, kernels, encode_feat, thing_embed, stuff_embed, test_cfg):
+        return predict_kernels_single(centers, regions, kernels, encode_feat, thing_embed,
+                                      thing_embed, test_cfg)
+
+    return patched
+
+
 def _mirrored_targets(loss):
 
     def patched(self, x, batch_data_samples):
@@ -46,6 +58,9 @@ def _mirrored_targets(loss):
 
 if BUG == 'pfcn_stuff_wrong_level':
     inference.predict_stuff = _stuff_from_wrong_level(inference.predict_stuff)
+elif BUG == 'pfcn_stuff_thing_embed':
+    panoptic_fcn_head.predict_kernels_single = _stuff_with_thing_embed(
+        panoptic_fcn_head.predict_kernels_single)
 elif BUG == 'm2f_mirrored_targets':
     Mask2FormerHead.loss = _mirrored_targets(Mask2FormerHead.loss)
 elif BUG:

@@ -289,6 +289,18 @@ def test_ibs_diagnostics_first_middle_last_and_resumed_runs(tool, tmp_path):
         diagnostics.main([str(tmp_path / 'crop')])
 
 
+def test_ibs_diagnostics_reads_panoptic_fcn_keys(tool, tmp_path):
+    """Panoptic FCN logs ibs_confused_th / loss_ibs_th / loss_seg_th (its thing masks)."""
+    vis = tmp_path / 'pfcn' / '20260101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    records = [dict(loss=1.0, loss_ibs_th=0.5 * i, loss_seg_th=2.0 - 0.1 * i,
+                    ibs_confused_th=0.1 * i, iter=i) for i in (1, 2, 3)]
+    (vis / 'scalars.json').write_text(''.join(json.dumps(r) + '\n' for r in records))
+    row = quiet(tool('analysis_tools/ibs_diagnostics').main, [str(tmp_path / 'pfcn')])
+    assert row.splitlines()[2] == (f'| {tmp_path / "pfcn"} | 1 / 2 / 3 | 0.100 → 0.200 → 0.300 '
+                                   '| 0.500 → 1.000 → 1.500 | 1.900 → 1.800 → 1.700 |')
+
+
 def test_protocol_report_pairs_over_the_common_seeds(tool, tmp_path):
     from scipy.stats import ttest_rel
     runs = tmp_path / 'runs'

@@ -48,7 +48,7 @@ def test_network_memorises_two_images(repo_root, tmp_path, network):
 
 
 @pytest.mark.parametrize('network, bug, missed', [
-    ('panoptic_fcn', 'pfcn_stuff_wrong_level', 'PQ_st'),
+    ('panoptic_fcn', 'pfcn_stuff_thing_embed', 'PQ_st'),
     ('mask2former', 'm2f_mirrored_targets', 'PQ'),
 ])
 def test_check_fails_on_a_planted_bug(repo_root, tmp_path, network, bug, missed):

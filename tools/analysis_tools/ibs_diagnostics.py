@@ -21,8 +21,10 @@ from run_metrics import RunMetricsError, json_lines  # this folder
 
 from mmibs.utils import atomic_open
 
-#: Logged keys shown, with their column names.
-KEYS = (('ibs_confused', 'ibs_confused'), ('loss_ibs', 'loss_ibs'), ('loss_dice', 'loss_dice'))
+#: Column names, and the keys each network logs them under (Mask2Former, Panoptic FCN).
+COLUMNS = ('ibs_confused', 'loss_ibs', 'loss_dice')
+KEY_SETS = (('ibs_confused', 'loss_ibs', 'loss_dice'),
+            ('ibs_confused_th', 'loss_ibs_th', 'loss_seg_th'))
 
 
 def training_records(path: str) -> List[dict]:
@@ -30,7 +32,8 @@ def training_records(path: str) -> List[dict]:
     of an iteration winning (a resumed run logs some iterations twice).
 
     Raises:
-        RunMetricsError: no such path, or no training record with ``ibs_confused``.
+        RunMetricsError: no such path, or no training record with ``ibs_confused`` (or
+            Panoptic FCN's ``ibs_confused_th``).
     """
     if osp.isdir(path):
         files = sorted(glob.glob(osp.join(path, '*', 'vis_data', 'scalars.json')))
@@ -44,7 +47,7 @@ def training_records(path: str) -> List[dict]:
             if 'loss' in record and 'iter' in record:
                 by_iter[int(record['iter'])] = record
     records = [by_iter[i] for i in sorted(by_iter)]
-    if not any('ibs_confused' in r for r in records):
+    if not any(keys[0] in r for r in records for keys in KEY_SETS):
         raise RunMetricsError(f'{path}: no training record with ibs_confused (not an IBS run, '
                               'or logged before mmibs logged the IBS diagnostics)')
     return records
@@ -52,13 +55,14 @@ def training_records(path: str) -> List[dict]:
 
 def build_table(paths: Sequence[str]) -> str:
     """The Markdown table: per run, ``first → middle → last`` of every key, with iterations."""
-    lines = ['| run | iterations | ' + ' | '.join(name for _, name in KEYS) + ' |',
-             '|---|---|' + '---|' * len(KEYS)]
+    lines = ['| run | iterations | ' + ' | '.join(COLUMNS) + ' |',
+             '|---|---|' + '---|' * len(COLUMNS)]
     for path in paths:
-        records = [r for r in training_records(path) if 'ibs_confused' in r]
+        records = training_records(path)
+        keys = next(keys for keys in KEY_SETS if any(keys[0] in r for r in records))
+        records = [r for r in records if keys[0] in r]
         picks = [records[0], records[len(records) // 2], records[-1]]
-        cells = [' → '.join(f'{r.get(key, float("nan")):.3f}' for r in picks)
-                 for key, _ in KEYS]
+        cells = [' → '.join(f'{r.get(key, float("nan")):.3f}' for r in picks) for key in keys]
         iters = ' / '.join(str(r['iter']) for r in picks)
         lines.append(f'| {path} | {iters} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines) + '\n'
