@@ -47,11 +47,14 @@
 #   --scale F           pixel-size factor of configs and data (default 0.5; --gpu: 1)
 #   --num-train N       training images (default 100)
 #   --num-val N         validation images (default 20)
+#   --data-dir DIR      parent folder of the generated data (default data)
 #   --panel-images N    val images in the Figure-6 panels (default 2)
 #   --gpu               GPU preset: --scale 1 --iters 3000
 #   --no-report         train only
 #   --report-only       no training: the report of the runs that are done
 #   --dry-run           write the configs only (no data, no training)
+# Environment: PYTHON (default .venv/bin/python), PROGRESS_S (seconds between the progress lines
+# of a training run, read from its train.log; default 30).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON=${PYTHON:-"$ROOT/.venv/bin/python"}
@@ -63,10 +66,12 @@ ITERS=600
 SCALE=0.5
 NUM_TRAIN=100
 NUM_VAL=20
+DATA_DIR=data
 DRY_RUN=0
 REPORT_ON=1
 TRAIN_ON=1
 PANEL_IMAGES=2
+PROGRESS_S=${PROGRESS_S:-30}  # seconds between progress lines of a training run
 ARGS=("$@")
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -78,6 +83,7 @@ while [[ $# -gt 0 ]]; do
     --scale) SCALE=$2; shift 2 ;;
     --num-train) NUM_TRAIN=$2; shift 2 ;;
     --num-val) NUM_VAL=$2; shift 2 ;;
+    --data-dir) DATA_DIR=$2; shift 2 ;;
     --panel-images) PANEL_IMAGES=$2; shift 2 ;;
     --gpu) SCALE=1; ITERS=3000; shift ;;
     --no-report) REPORT_ON=0; shift ;;
@@ -126,7 +132,7 @@ done
 HEIGHT=$("$PYTHON" -c "print(round(512 * $SCALE))")
 WIDTH=$("$PYTHON" -c "print(round(1024 * $SCALE))")
 GEN_MAJOR=$("$PYTHON" -c "from mmibs.datasets.synthetic import GENERATOR_MAJOR; print(GENERATOR_MAJOR)")
-DATA=data/synthetic-v${GEN_MAJOR}-${HEIGHT}x${WIDTH}-t${NUM_TRAIN}-v${NUM_VAL}
+DATA=$DATA_DIR/synthetic-v${GEN_MAJOR}-${HEIGHT}x${WIDTH}-t${NUM_TRAIN}-v${NUM_VAL}
 data_of() { if [[ $1 == *_d0 ]]; then echo "$DATA-d0"; else echo "$DATA"; fi; }
 START=$(date +%s)
 
@@ -154,6 +160,16 @@ generate() {  # generate DIR [generator options]
 generate "$DATA"
 [[ " ${SETTINGS[*]} " == *_d0\ * ]] && generate "$DATA-d0" --instance-diversity 0
 
+progress() {  # progress RUN: its last logged iteration and ETA, from train.log
+  local line
+  line=$(grep -o 'Iter(train) \[ *[0-9]*/[0-9]*\].*eta: [0-9:]*' "$1/train.log" | tail -n 1) || true
+  if [[ -n $line ]]; then
+    log "$1: iteration $(sed 's/.*\[ *\([0-9]*\/[0-9]*\)\].*/\1/' <<< "$line"), eta ${line##*eta: }"
+  else
+    log "$1: starting (train.log has no iteration yet)"
+  fi
+}
+
 train() {  # train SETTING SEED
   local run=$OUT/runs/${1}_seed$2
   if [[ -f $run/done ]]; then log "$run: done, skipped"; return 0; fi
@@ -164,7 +180,15 @@ train() {  # train SETTING SEED
   local t0
   t0=$(date +%s)
   "$PYTHON" tools/train.py "$run/config.py" --work-dir "$run" "${resume[@]}" \
-    > "$run/train.log" 2>&1 || { log "$run: FAILED, see $run/train.log"; exit 1; }
+    > "$run/train.log" 2>&1 &
+  local pid=$! waited=0
+  trap 'kill "$pid" 2>/dev/null; exit 143' TERM INT  # stopping the script stops the run
+  while kill -0 "$pid" 2>/dev/null; do  # a progress line every PROGRESS_S seconds
+    sleep 1
+    (( ++waited % PROGRESS_S == 0 )) && progress "$run"
+  done
+  wait "$pid" || { log "$run: FAILED, see $run/train.log"; exit 1; }
+  trap - TERM INT
   echo $(( $(date +%s) - t0 )) > "$run/wall_s"
   touch "$run/done"
   log "$run: finished in $(cat "$run/wall_s") s"

@@ -11,6 +11,7 @@ from .coco_format_panoptic import (
     CocoFormatPanopticDataset,
     PairedSampleError,
     PanopticAnnotationError,
+    SampleLoadError,
 )
 from .mapillary_vistas_panoptic import MapillaryVistasPanopticDataset
 from .synthetic_streets import SyntheticStreetsPanopticDataset
@@ -20,6 +21,6 @@ __all__ = [
     'CityscapesPanopticDataset', 'ClassPairedBatchSampler', 'ClassPairedCrop',
     'CocoFormatPanopticDataset', 'ColorAugSSD', 'LoadPanopticAnnotationsChecked',
     'MapillaryVistasPanopticDataset', 'PairedSample', 'PairedSampleError',
-    'PanopticAnnotationError', 'RemoveSegmentsOutsideCrop', 'SegmentIndex', 'SegmentIndexError',
-    'SyntheticStreetsPanopticDataset'
+    'PanopticAnnotationError', 'RemoveSegmentsOutsideCrop', 'SampleLoadError', 'SegmentIndex',
+    'SegmentIndexError', 'SyntheticStreetsPanopticDataset'
 ]

@@ -28,7 +28,13 @@ from mmengine.logging import print_log
 
 from mmibs.utils import read_json_file
 
-from .class_paired import PARTNER_KEY, SAMPLE_KEY, PairedSample, SegmentIndex
+from .class_paired import (
+    PARTNER_KEY,
+    SAMPLE_KEY,
+    ClassPairedCropError,
+    PairedSample,
+    SegmentIndex,
+)
 from .class_paired.index_cache import cache_key, load_or_build
 
 
@@ -38,6 +44,12 @@ class PanopticAnnotationError(ValueError):
 
 class PairedSampleError(RuntimeError):
     """Raised when a class-paired sample cannot be produced; it is never silently replaced."""
+
+
+class SampleLoadError(RuntimeError):
+    """Raised when a transform fails on a sample (a missing or undecodable image file, ...);
+    names the image file, its id and the annotation PNG, which a DataLoader worker's bare
+    traceback does not. The transform's own exception is its ``__cause__``."""
 
 
 @DATASETS.register_module()
@@ -117,7 +129,7 @@ class CocoFormatPanopticDataset(CocoPanopticDataset):
         np.random.seed(idx.seed % (2**32))
         random.seed(idx.seed)
         try:
-            data = self.pipeline(data_info)
+            data = self.run_pipeline(data_info)
         finally:
             np.random.set_state(np_state)
             random.setstate(py_state)
@@ -128,6 +140,29 @@ class CocoFormatPanopticDataset(CocoPanopticDataset):
                 'transform dropped the sample (e.g. RandomCrop without allow_negative_crop, or '
                 'a filter). Class-paired samples are never replaced by another image.')
         return data
+
+    def prepare_data(self, idx: int) -> Any:
+        """mmengine's ``prepare_data`` through :meth:`run_pipeline`."""
+        return self.run_pipeline(self.get_data_info(idx))
+
+    def run_pipeline(self, data_info: dict) -> Any:
+        """The pipeline's output for ``data_info``.
+
+        Raises:
+            SampleLoadError: a transform failed (e.g. mmcv's ``LoadImageFromFile`` on a missing
+                or undecodable image); the message names the image, its id and the PNG.
+                mmibs' own errors, which name the sample already (:class:`PanopticAnnotationError`,
+                :class:`~mmibs.datasets.class_paired.ClassPairedCropError`), pass as they are.
+        """
+        try:
+            return self.pipeline(data_info)
+        except (PanopticAnnotationError, ClassPairedCropError):
+            raise
+        except Exception as e:  # any transform failure, re-raised with the sample named
+            raise SampleLoadError(
+                f'{type(self).__name__}: the pipeline failed on image {data_info.get("img_path")} '
+                f'(image id {data_info.get("img_id")!r}, panoptic PNG '
+                f'{data_info.get("seg_map_path")}): {type(e).__name__}: {e}') from e
 
     def load_data_list(self) -> List[dict]:
         """Load the JSON and return one data info per image, in the JSON's image order."""

@@ -13,6 +13,7 @@ from mmdet.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
+from .agreement_check import agreement_warnings
 from .mmdet_predictions import decode_mmdet_panoptic
 from .panoptic_export import PanopticPredictionWriter, png_id_map, prediction_png_name
 from .panoptic_gt import PanopticJsonGT, gt_png_path, gt_segments_from_info
@@ -249,6 +250,9 @@ class PanopticPixelMetric(BaseMetric):
         totals = accumulate([r.stats for r in results], self.num_classes, len(self.thresholds))
         summary = summarize(totals, self.num_things, self.thresholds)
         logger.info('Panoptic evaluation results:\n' + summary_table(summary))
+        for warning in agreement_warnings(totals, self.num_things, self.dataset_meta['classes']):
+            logger.warning(f'PanopticPixelMetric: {warning}. Check that the model and the dataset '
+                           'list the classes in the same order (things first)')
         if self.classwise:
             logger.info('Per-class results:\n'
                         + per_class_table(summary, self.dataset_meta['classes']))

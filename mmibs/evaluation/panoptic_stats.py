@@ -67,6 +67,9 @@ class PanopticImageStats:
         num_pred_things (int): predicted thing segments.
         confused_any, confused_same (np.ndarray): (K,) predicted thing segments covering more
             than T % of at least two non-crowd GT thing segments (of any class / of its class).
+        class_overlap (np.ndarray): (C, C) pixels of GT class ``g`` (row, non-void GT segments,
+            crowd included) predicted as class ``p`` (column, non-void predictions), whatever
+            the segments; what :mod:`~mmibs.evaluation.agreement_check` reads.
         sem_intersect, sem_pred, sem_label (np.ndarray or None): (C,) semantic areas as mmseg's
             ``IoUMetric.intersect_and_union`` counts them (None when not requested).
     """
@@ -82,6 +85,7 @@ class PanopticImageStats:
     num_pred_things: int
     confused_any: np.ndarray
     confused_same: np.ndarray
+    class_overlap: np.ndarray
     sem_intersect: Optional[np.ndarray] = None
     sem_pred: Optional[np.ndarray] = None
     sem_label: Optional[np.ndarray] = None
@@ -289,7 +293,10 @@ def image_stats(gt_ids: IdMap, gt_segments: Segments, pred_ids: IdMap,
         pred_px=per_class(pl, pred_valid),
         num_pred_things=int(pred_thing.sum()),
         confused_any=(covers.sum(1) >= 2).sum(1).astype(np.int64),
-        confused_same=((covers & same).sum(1) >= 2).sum(1).astype(np.int64))
+        confused_same=((covers & same).sum(1) >= 2).sum(1).astype(np.int64),
+        class_overlap=np.bincount((gl[:, None] * num_classes + pl[None, :]).ravel(),
+                                  weights=inter.ravel(), minlength=num_classes * num_classes)
+        .astype(np.int64).reshape(num_classes, num_classes))
     if semantic:
         # mmseg ignores GT void / unlabelled pixels; a void prediction is no class.
         stats.sem_label = per_class(gl, gt_area)

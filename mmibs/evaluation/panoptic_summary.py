@@ -25,6 +25,7 @@ class PanopticTotals:
         tp, fp, fn, tp_px, gt_px, pred_px (np.ndarray): (C,) int64 summed counts.
         num_pred_things (int): predicted thing segments.
         confused_any, confused_same (np.ndarray): (K,) summed confusion counts.
+        class_overlap (np.ndarray): (C, C) summed GT-class x predicted-class pixels.
         sem_intersect, sem_union, sem_pred, sem_label (np.ndarray or None): (C,) semantic areas.
         num_images (int): number of images.
     """
@@ -38,6 +39,7 @@ class PanopticTotals:
     num_pred_things: int
     confused_any: np.ndarray
     confused_same: np.ndarray
+    class_overlap: np.ndarray
     num_images: int
     sem_intersect: Optional[np.ndarray] = None
     sem_union: Optional[np.ndarray] = None
@@ -64,7 +66,10 @@ def accumulate(stats: Sequence[PanopticImageStats], num_classes: int,
         pred_px=total('pred_px', zeros_c),
         num_pred_things=sum(s.num_pred_things for s in stats),
         confused_any=total('confused_any', zeros_k),
-        confused_same=total('confused_same', zeros_k), num_images=len(stats))
+        confused_same=total('confused_same', zeros_k),
+        class_overlap=sum((s.class_overlap for s in stats),
+                          np.zeros((num_classes, num_classes), np.int64)),
+        num_images=len(stats))
     if stats and all(s.sem_label is not None for s in stats):
         totals.sem_intersect = total('sem_intersect', zeros_c)
         totals.sem_pred = total('sem_pred', zeros_c)

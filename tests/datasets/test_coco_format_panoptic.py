@@ -6,13 +6,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mmdet.datasets import CocoPanopticDataset
+from mmdet.registry import TRANSFORMS
 from panopticapi.utils import id2rgb, rgb2id
 from PIL import Image
+from torch.utils.data import DataLoader
 
 from mmibs.datasets import (
     CocoFormatPanopticDataset,
     LoadPanopticAnnotationsChecked,
     PanopticAnnotationError,
+    SampleLoadError,
     SyntheticStreetsPanopticDataset,
 )
 
@@ -188,3 +191,24 @@ def test_missing_png_names_the_png_and_image(copied_root):
     with pytest.raises(PanopticAnnotationError,
                        match=rf'\(image id {info["img_id"]!r}\): cannot read the panoptic PNG'):
         load_sample(dataset, 0)
+
+
+@pytest.mark.parametrize('damage', ['missing', 'garbage', 'empty'])
+def test_unreadable_image_file_names_the_image_in_a_dataloader_worker(copied_root, damage):
+    """mmcv's LoadImageFromFile fails on the image with a bare traceback in the worker; the
+    dataset re-raises it naming the image file, its id and its PNG."""
+    dataset = build(copied_root)
+    dataset.pipeline.transforms.insert(0, TRANSFORMS.build(dict(type='LoadImageFromFile')))
+    info = dataset.get_data_info(1)
+    path = Path(info['img_path'])
+    if damage == 'missing':
+        path.unlink()
+    else:
+        path.write_bytes(bytes(range(256)) * 8 if damage == 'garbage' else b'')
+    assert dataset[0]['img'].ndim == 3  # the other images load
+    loader = DataLoader(dataset, batch_size=1, num_workers=1, collate_fn=lambda batch: batch)
+    with pytest.raises(SampleLoadError) as error:
+        list(loader)
+    message = str(error.value)
+    assert f'image {path}' in message and f'image id {info["img_id"]!r}' in message
+    assert Path(info['seg_map_path']).name in message

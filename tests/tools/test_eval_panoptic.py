@@ -2,6 +2,7 @@
 import contextlib
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -90,3 +91,62 @@ def test_unknown_category_names_the_file(cli, folders, tmp_path):
     bad_json.write_text(json.dumps(pred))
     with pytest.raises(PanopticEvalError, match=r'bad\.json: image 1, segment .* 9999'):
         cli.main([gt_json, str(bad_json), '--pred-folder', pred_json[:-5]])
+
+
+def relabelled_copy(pred_json: str, out_json: Path, category_of: dict) -> str:
+    """A copy of a COCO panoptic JSON whose segments' category ids go through ``category_of``
+    (the PNGs stay those of ``pred_json``'s folder)."""
+    data = json.loads(open(pred_json).read())
+    for ann in data['annotations']:
+        for seg in ann['segments_info']:
+            seg['category_id'] = category_of[seg['category_id']]
+    out_json.write_text(json.dumps(data))
+    return str(out_json)
+
+
+def test_ground_truth_scores_without_warnings(cli, folders, capsys):
+    gt_json, _ = folders
+    results = cli.main([gt_json, gt_json])
+    assert results['All']['pq'] == 1.0 and results['warnings'] == []
+    assert 'WARNING' not in capsys.readouterr().err
+
+
+def test_json_order_category_ids_warn_that_they_look_permuted(cli, folders, capsys):
+    """mmdet's format_only export numbers the (things-first) labels in JSON order; with a
+    stuff-first JSON every class gets another one's id: a loud warning, not a silent PQ."""
+    gt_json, _ = folders
+    cats = json.loads(open(gt_json).read())['categories']
+    isthing = {c['id']: c['isthing'] for c in cats}
+    things_first = sorted((c['id'] for c in cats), key=lambda i: not isthing[i])
+    json_order = [c['id'] for c in cats]
+    exported = relabelled_copy(gt_json, Path(gt_json).with_name('exported.json'),
+                               dict(zip(things_first, json_order)))
+    results = cli.main([gt_json, exported, '--pred-folder', gt_json[:-5]])
+    err = capsys.readouterr().err
+    assert any('look permuted' in w for w in results['warnings']), results['warnings']
+    assert 'GT thing pixels are predicted as stuff' in err and '--out-dir' in err
+    assert re.search(r"GT 'class\d' \(id \d+\) -> predicted 'class\d' \(id \d+\) \(100 %\)", err)
+
+
+def test_no_matched_segment_warns(cli, folders, capsys):
+    gt_json, _ = folders
+    cats = [c['id'] for c in json.loads(open(gt_json).read())['categories']]
+    shifted = relabelled_copy(gt_json, Path(gt_json).with_name('shifted.json'),
+                              dict(zip(cats, cats[1:] + cats[:1])))
+    results = cli.main([gt_json, shifted, '--pred-folder', gt_json[:-5]])
+    assert results['All']['pq'] == 0.0
+    assert any(w.startswith('no predicted segment matches') for w in results['warnings'])
+    assert 'eval_panoptic: WARNING: no predicted segment' in capsys.readouterr().err
+
+
+def test_one_class_everywhere_is_not_called_a_permutation(cli, folders):
+    """A collapsed model (every segment one stuff class) maps many GT classes to one: not the
+    one-to-one relabelling the permutation warning is about."""
+    gt_json, _ = folders
+    cats = json.loads(open(gt_json).read())['categories']
+    stuff = next(c['id'] for c in cats if not c['isthing'])
+    collapsed = relabelled_copy(gt_json, Path(gt_json).with_name('collapsed.json'),
+                                {c['id']: stuff for c in cats})
+    with contextlib.redirect_stdout(io.StringIO()):
+        results = cli.main([gt_json, collapsed, '--pred-folder', gt_json[:-5]])
+    assert not any('permuted' in w for w in results['warnings'])

@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import mmengine
+import numpy as np
 import pytest
 import torch
 from mmengine.hooks import Hook
@@ -84,12 +86,18 @@ def test_test_tool_reproduces_validation(trained, tmp_path):
 
 
 def test_test_tool_show_dir_paints_every_test_image(trained, tmp_path):
-    """mmdet's --show-dir: one painted image per test image under the timestamped work dir."""
+    """mmdet's --show-dir: one painted image (GT | prediction) per test image under the
+    timestamped work dir; --show-confusion draws them with ConfusionVisualizer instead."""
     config_path, work_dir, _ = trained
-    run_tool(sys.executable, 'tools/test.py', str(config_path), str(work_dir / 'iter_4.pth'),
-             '--work-dir', str(tmp_path), '--show-dir', 'vis')
-    painted = sorted(tmp_path.glob('*/vis/*.jpg')) + sorted(tmp_path.glob('*/vis/*.png'))
-    assert len(painted) == 2  # the tiny val split's 2 images
+    drawings = {}
+    for name, extra in (('mmdet', []), ('confusion', ['--show-confusion', '30'])):
+        run_tool(sys.executable, 'tools/test.py', str(config_path), str(work_dir / 'iter_4.pth'),
+                 '--work-dir', str(tmp_path / name), '--show-dir', 'vis', *extra)
+        painted = sorted((tmp_path / name).glob('*/vis/*.*'))
+        assert len(painted) == 2  # the tiny val split's 2 images
+        drawings[name] = cv2.imread(str(painted[0]))
+        assert drawings[name].shape == (128, 512, 3)
+    assert not np.array_equal(drawings['mmdet'], drawings['confusion'])
 
 
 def test_load_from_restores_the_trained_weights(trained, synthetic_root, make_tiny_cfg,

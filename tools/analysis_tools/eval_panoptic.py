@@ -9,8 +9,9 @@ Folders default to the JSON path without ``.json`` (panopticapi's convention). C
 from the GT JSON; labels are assigned things first. The JSON written with ``--out`` holds
 fractions in [0, 1] (as panopticapi returns them): ``All``/``Things``/``Stuff`` -> ``pq``,
 ``sq``, ``rq``, ``n``; ``per_class`` (keyed by category id); ``acc_th``; ``prec_th``;
-``confusion`` and ``confusion_same_class`` (threshold in percent -> ratio). Undefined values
-are ``null``.
+``confusion`` and ``confusion_same_class`` (threshold in percent -> ratio); ``warnings``: what
+looks wrong with the predictions as a whole (no segment matched, category ids permuted; also
+printed to stderr, see :mod:`mmibs.evaluation.agreement_check`). Undefined values are ``null``.
 """
 import argparse
 import json
@@ -22,6 +23,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
+from mmibs.evaluation.agreement_check import agreement_warnings
 from mmibs.evaluation.coco_panoptic_json import load_panoptic_json, segments_of
 from mmibs.evaluation.panoptic_pixel_metric import CROWD_MODES, DEFAULT_THRESHOLDS
 from mmibs.evaluation.panoptic_stats import PQ_CROWD_RULES, PanopticEvalError
@@ -29,6 +31,12 @@ from mmibs.evaluation.panoptic_summary import accumulate, summarize
 from mmibs.evaluation.panoptic_tables import summary_table
 from mmibs.evaluation.png_pair_scorer import ImageScorer, Job
 from mmibs.utils import atomic_open
+
+#: What to check when :func:`agreement_warnings` finds something.
+CATEGORY_ADVICE = (
+    "Predictions must use the GT JSON's category ids and image ids: tools/test.py CONFIG CKPT "
+    '--out-dir DIR writes them; an export that numbers the categories in JSON order (mmdet '
+    "CocoPanopticMetric's format_only) does not")
 
 
 def percent(text: str) -> float:
@@ -121,11 +129,17 @@ def evaluate(args: argparse.Namespace) -> dict:
             stats = list(tqdm(pool.imap(scorer, jobs, chunksize=4), **progress))
     else:
         stats = [scorer(job) for job in tqdm(jobs, **progress)]
-    results = summarize(accumulate(stats, len(labels), len(args.thresholds)), num_things,
-                        args.thresholds)
+    totals = accumulate(stats, len(labels), len(args.thresholds))
+    results = summarize(totals, num_things, args.thresholds)
     print(summary_table(results))
     label_to_cat = {label: cat_id for cat_id, label in labels.items()}
-    return to_json(results, label_to_cat, {c['id']: c['name'] for c in gt['categories']})
+    names = {c['id']: c['name'] for c in gt['categories']}
+    named = [f'{names[label_to_cat[label]]!r} (id {label_to_cat[label]})'
+             for label in range(len(labels))]
+    warnings = agreement_warnings(totals, num_things, named)
+    for warning in warnings:
+        print(f'eval_panoptic: WARNING: {warning}. {CATEGORY_ADVICE}', file=sys.stderr)
+    return dict(to_json(results, label_to_cat, names), warnings=warnings)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
