@@ -15,7 +15,7 @@ import argparse
 import glob
 import os.path as osp
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from run_metrics import RunMetricsError, json_lines  # this folder
 
@@ -27,9 +27,10 @@ KEY_SETS = (('ibs_confused', 'loss_ibs', 'loss_dice'),
             ('ibs_confused_th', 'loss_ibs_th', 'loss_seg_th'))
 
 
-def training_records(path: str) -> List[dict]:
-    """The training records (those with ``loss``) of a run, in iteration order, the last record
-    of an iteration winning (a resumed run logs some iterations twice).
+def training_records(path: str) -> Tuple[Sequence[str], List[dict]]:
+    """The key set a run logs (one of :data:`KEY_SETS`) and its training records that have the
+    IBS diagnostics, in iteration order, the last record of an iteration winning (a resumed run
+    logs some iterations twice).
 
     Raises:
         RunMetricsError: no such path, or no training record with ``ibs_confused`` (or
@@ -47,10 +48,12 @@ def training_records(path: str) -> List[dict]:
             if 'loss' in record and 'iter' in record:
                 by_iter[int(record['iter'])] = record
     records = [by_iter[i] for i in sorted(by_iter)]
-    if not any(keys[0] in r for r in records for keys in KEY_SETS):
-        raise RunMetricsError(f'{path}: no training record with ibs_confused (not an IBS run, '
-                              'or logged before mmibs logged the IBS diagnostics)')
-    return records
+    for keys in KEY_SETS:
+        logged = [r for r in records if keys[0] in r]
+        if logged:
+            return keys, logged
+    raise RunMetricsError(f'{path}: no training record with ibs_confused (not an IBS run, '
+                          'or logged before mmibs logged the IBS diagnostics)')
 
 
 def build_table(paths: Sequence[str]) -> str:
@@ -58,9 +61,7 @@ def build_table(paths: Sequence[str]) -> str:
     lines = ['| run | iterations | ' + ' | '.join(COLUMNS) + ' |',
              '|---|---|' + '---|' * len(COLUMNS)]
     for path in paths:
-        records = training_records(path)
-        keys = next(keys for keys in KEY_SETS if any(keys[0] in r for r in records))
-        records = [r for r in records if keys[0] in r]
+        keys, records = training_records(path)
         picks = [records[0], records[len(records) // 2], records[-1]]
         cells = [' → '.join(f'{r.get(key, float("nan")):.3f}' for r in picks) for key in keys]
         iters = ' / '.join(str(r['iter']) for r in picks)

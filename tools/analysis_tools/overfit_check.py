@@ -15,7 +15,7 @@ import argparse
 import json
 import os.path as osp
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
@@ -33,6 +33,11 @@ DEFAULT_THRESHOLDS = dict(PQ=90.0, PQ_st=90.0, mIoU=90.0)
 #: Metrics printed and written to ``overfit.json``.
 REPORTED = ('PQ', 'PQ_th', 'PQ_st', 'SQ_st', 'mIoU', 'Acc_th')
 _PREFIX = 'coco_panoptic/'
+
+
+def image_hw(scale: float) -> Tuple[int, int]:
+    """(height, width) of the check's images: the configs' 512 x 1024 times ``scale``."""
+    return round(512 * scale), round(1024 * scale)
 
 
 def _no_augmentation_pipeline(full_wh: Sequence[int]) -> List[dict]:
@@ -62,7 +67,7 @@ def overfit_config(cfg: Config, data_root: str, scale: float, iters: int, num_im
                          'config); use the crop-baseline config of the model')
     derive_config(cfg, scale=scale, max_iters=iters, seed=seed, data_root=data_root,
                   num_workers=0)
-    full_wh = (round(1024 * scale), round(512 * scale))
+    full_wh = image_hw(scale)[::-1]
     for aug in cfg.model.data_preprocessor.get('batch_augments') or []:
         if 'size' in aug:  # Mask2Former pads the batch to the crop size: now the image size
             aug['size'] = full_wh[::-1]
@@ -87,10 +92,10 @@ def make_data(data_root: str, scale: float, num_images: int) -> None:
     """Generate the check's synthetic-streets images unless ``data_root`` already has them."""
     if osp.exists(osp.join(data_root, 'annotations', 'panoptic_train.json')):
         return
+    height, width = image_hw(scale)
     generate_synthetic_streets(
         data_root,
-        SyntheticStreetsConfig(height=round(512 * scale), width=round(1024 * scale),
-                               num_train=num_images, num_val=1),
+        SyntheticStreetsConfig(height=height, width=width, num_train=num_images, num_val=1),
         progress=False)
 
 
@@ -110,8 +115,8 @@ def run_overfit(config: str, work_dir: str, scale: float = 0.25, iters: int = 30
         cfg_options: Overrides merged into the derived config (as ``--cfg-options``).
     """
     if data_root is None:
-        data_root = osp.join(work_dir, f'data-{round(512 * scale)}x{round(1024 * scale)}-'
-                             f'n{num_images}')
+        height, width = image_hw(scale)
+        data_root = osp.join(work_dir, f'data-{height}x{width}-n{num_images}')
     data_root = data_root.rstrip('/') + '/'
     make_data(data_root, scale, num_images)
     cfg = overfit_config(Config.fromfile(config), data_root, scale, iters, num_images, seed)
