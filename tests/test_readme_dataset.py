@@ -26,15 +26,22 @@ def readme_snippets():
     return re.findall(r'```python\n(.*?)```', section, flags=re.S)
 
 
-def test_readme_dataset_and_child_config_work_as_written(tmp_path, monkeypatch):
+def write_snippets(root: Path) -> Path:
+    """Write the dataset snippet as ``root/my_datasets.py`` and the child config under
+    ``root/configs/my/`` (it refers to its base relatively, so the repository's config folders
+    are linked beside it); return the child config's path."""
     dataset_code, config_code = readme_snippets()
-    (tmp_path / 'my_datasets.py').write_text(dataset_code)
-    # The child config refers to its base relatively, from configs/my/.
-    child = tmp_path / 'configs' / 'my' / 'mask2former_r18-w32_1xb4-256x512-600it_my-dataset.py'
+    (root / 'my_datasets.py').write_text(dataset_code)
+    child = root / 'configs' / 'my' / 'mask2former_r18-w32_1xb4-256x512-600it_my-dataset.py'
     child.parent.mkdir(parents=True)
-    (tmp_path / 'configs' / 'mask2former').symlink_to(REPO_ROOT / 'configs' / 'mask2former')
-    (tmp_path / 'configs' / '_base_').symlink_to(REPO_ROOT / 'configs' / '_base_')
+    for folder in ('mask2former', '_base_'):
+        (root / 'configs' / folder).symlink_to(REPO_ROOT / 'configs' / folder)
     child.write_text(config_code)
+    return child
+
+
+def test_readme_dataset_and_child_config_work_as_written(tmp_path, monkeypatch):
+    child = write_snippets(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         cfg = Config.fromfile(str(child))
@@ -74,13 +81,7 @@ def subset_dataset(src: Path, dst: Path, keep: Sequence[str]) -> None:
 def test_readme_child_config_trains_and_validates(synthetic_root, tmp_path):
     """The README's child config, as written, trained by tools/train.py on a 4-class dataset in
     its layout under data/my/ (the tiny synthetic streets, other classes made void)."""
-    dataset_code, config_code = readme_snippets()
-    (tmp_path / 'my_datasets.py').write_text(dataset_code)
-    child = tmp_path / 'configs' / 'my' / 'mask2former_r18-w32_1xb4-256x512-600it_my-dataset.py'
-    child.parent.mkdir(parents=True)
-    (tmp_path / 'configs' / 'mask2former').symlink_to(REPO_ROOT / 'configs' / 'mask2former')
-    (tmp_path / 'configs' / '_base_').symlink_to(REPO_ROOT / 'configs' / '_base_')
-    child.write_text(config_code)
+    child = write_snippets(tmp_path)
     subset_dataset(synthetic_root, tmp_path / 'data' / 'my', ('car', 'person', 'road', 'sky'))
     proc = subprocess.run(
         [sys.executable, str(REPO_ROOT / 'tools' / 'train.py'), str(child), '--work-dir', 'run',
